@@ -1,0 +1,935 @@
+// The demo page: pick a model and a puzzle, solve, and step through every pass.
+// All compute happens in the worker (trm-client.js); this file only renders.
+
+import { TrmClient } from "./trm-client.js";
+import {
+  TASKS,
+  taskOfConfig,
+  parsePuzzle,
+  tokensText,
+  sudokuConflicts,
+  arcExtent,
+  samplePuzzle,
+  normalizeGallery,
+  checkTokens,
+} from "./tasks.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Official ARC palette (fchollet/ARC-AGI apps/css/common.css), colours 0-9.
+const ARC_PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00", "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"];
+const MAZE_COLOURS = ["#c8c8c8", "#2b2b33", "#ffffff", "#2ECC40", "#FF4136", "#1f77ff"];
+const BACKEND_NAMES = { webgpu: "WebGPU", cpu: "CPU (WebAssembly)" };
+const TASK_HELP = {
+  sudoku: "81 cells, row by row: digits 1-9, '.' or 0 for blanks. Spaces, | and separator lines are ignored.",
+  maze: "30 lines of 30 cells: '#' wall, ' ' (or '.') open, S start, G goal. The model draws the path with 'o'.",
+  arc: "Rows of colour digits 0-9 (1-30 rows and columns), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
+};
+
+// ---------------------------------------------------------------- URL state (parsed defensively)
+
+export function readParams(search) {
+  const notices = [];
+  let p;
+  try {
+    p = new URLSearchParams(typeof search === "string" ? search : "");
+  } catch {
+    p = new URLSearchParams();
+  }
+  const get = (k, max = 500) => {
+    const v = p.get(k);
+    if (v == null) return null;
+    if (v.length > max) {
+      notices.push(`Ignored the URL parameter "${k}": too long.`);
+      return null;
+    }
+    return v.trim();
+  };
+  const out = { backend: "auto", model: null, task: null, puzzle: null, steps: null, inner: false, halt: false, autosolve: false, sw: true, notices };
+  const backend = get("backend", 20);
+  if (backend != null && backend !== "") {
+    const b = backend.toLowerCase();
+    if (["auto", "webgpu", "cpu"].includes(b)) out.backend = b;
+    else notices.push(`Unknown backend "${backend}" in the URL; using auto (choose auto, webgpu or cpu).`);
+  }
+  const model = get("model");
+  if (model) {
+    if (model.toLowerCase() === "none") out.model = "none";
+    else {
+      try {
+        const u = new URL(model, location.href);
+        if (u.origin !== location.origin || !/^https?:$/.test(u.protocol)) {
+          notices.push("Ignored the URL parameter \"model\": only models from this site can be loaded.");
+        } else out.model = model;
+      } catch {
+        notices.push(`Ignored the URL parameter "model": not a valid address.`);
+      }
+    }
+  }
+  const task = get("task", 20);
+  if (task) {
+    if (TASKS[task.toLowerCase()]) out.task = task.toLowerCase();
+    else notices.push(`Unknown task "${task}" in the URL (sudoku, maze or arc).`);
+  }
+  out.puzzle = get("puzzle", 200);
+  const steps = get("steps", 10);
+  if (steps) {
+    const n = Number(steps);
+    if (Number.isInteger(n) && n >= 1 && n <= 64) out.steps = n;
+    else notices.push(`Ignored steps=${steps}: use a whole number from 1 to 64.`);
+  }
+  const flag = (k) => ["1", "true", "yes", "on"].includes((get(k, 10) ?? "").toLowerCase());
+  out.inner = flag("inner");
+  out.halt = flag("halt");
+  out.autosolve = flag("autosolve");
+  out.sw = (get("sw", 10) ?? "1") !== "0";
+  return out;
+}
+
+// ---------------------------------------------------------------- state
+
+const params = readParams(location.search);
+const state = {
+  params,
+  client: null,
+  models: [],
+  galleries: { sudoku: [], maze: [], arc: [] },
+  galleryNotes: {},
+  modelEntry: null,
+  pendingEntry: null,
+  info: null,
+  task: params.task ?? "sudoku",
+  entries: [],
+  run: null,
+  view: 0,
+  loading: false,
+  metrics: { readyMs: null, firstLoadedMs: null, firstPassMs: null, renderedPasses: 0 },
+  errors: [],
+};
+
+// ---------------------------------------------------------------- messages
+
+function showMessage(message, { kind = "general", title = null, warning = false, actions = [] } = {}) {
+  const div = document.createElement("div");
+  div.className = warning ? "warning" : "error";
+  div.setAttribute("role", warning ? "status" : "alert");
+  div.dataset.kind = kind;
+  const span = document.createElement("span");
+  span.className = "msg";
+  span.textContent = title ? `${title}: ${message}` : message;
+  div.append(span);
+  for (const a of actions) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = a.label;
+    b.addEventListener("click", a.onClick);
+    div.append(b);
+  }
+  const close = document.createElement("button");
+  close.type = "button";
+  close.textContent = "Dismiss";
+  close.setAttribute("aria-label", "Dismiss this message");
+  close.addEventListener("click", () => div.remove());
+  div.append(close);
+  $("errors").append(div);
+  if (!warning) {
+    state.errors.push({ kind, title, message, at: Date.now() });
+    document.body.dataset.lastError = kind;
+  }
+  return div;
+}
+
+const showError = (message, opts = {}) => showMessage(message, opts);
+const showWarning = (message, opts = {}) => showMessage(message, { ...opts, warning: true });
+
+function clearMessages(kind) {
+  for (const el of [...$("errors").children]) if (el.dataset.kind === kind) el.remove();
+}
+
+function setState(s) {
+  document.body.dataset.state = s;
+  updateButtons();
+}
+
+function updateButtons() {
+  const c = state.client;
+  const solving = !!c?.solving;
+  $("solve-btn").disabled = !c?.isReady || !state.info || solving || state.loading;
+  $("cancel-btn").disabled = !solving;
+  $("load-btn").disabled = !c?.isReady || state.loading || !state.models.length;
+  $("model-file").disabled = !c?.isReady || state.loading;
+}
+
+function setBadge() {
+  const c = state.client;
+  const badge = $("backend-badge");
+  if (!c || c.initError) {
+    badge.dataset.backend = "none";
+    badge.querySelector(".badge-name").textContent = "No runtime";
+    badge.querySelector(".badge-reason").textContent = c?.initError ? `— ${c.initError.message}` : "";
+    return;
+  }
+  if (!c.isReady) {
+    badge.dataset.backend = "starting";
+    badge.querySelector(".badge-name").textContent = "Starting the runtime…";
+    badge.querySelector(".badge-reason").textContent = "";
+    return;
+  }
+  badge.dataset.backend = c.backend;
+  let name = BACKEND_NAMES[c.backend] ?? c.backend;
+  if (c.backend === "webgpu" && c.adapter?.name) name += ` · ${c.adapter.name}`;
+  badge.querySelector(".badge-name").textContent = name;
+  badge.querySelector(".badge-reason").textContent = c.backendReason ? `— ${c.backendReason}` : "";
+}
+
+const fmtMs = (ms) => (ms == null || !Number.isFinite(ms) ? "–" : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const fmtP = (p) => (p == null || !Number.isFinite(p) ? "–" : p.toFixed(3));
+const fmtMB = (b) => (b == null ? "?" : b < 1e5 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`);
+
+// ---------------------------------------------------------------- drawing
+
+function prepCanvas(canvas, w, h) {
+  const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+function drawSudoku(canvas, tokens, { input = null, confidence = null, conflicts = null, size = 360 } = {}) {
+  const cell = Math.floor(size / 9);
+  const ctx = prepCanvas(canvas, cell * 9 + 1, cell * 9 + 1);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, cell * 9 + 1, cell * 9 + 1);
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  for (let i = 0; i < 81; i++) {
+    const r = Math.floor(i / 9), c = i % 9;
+    const t = tokens[i];
+    const given = input && input[i] >= 2;
+    if (conflicts?.has(i)) {
+      ctx.fillStyle = "#ffd6d6";
+      ctx.fillRect(c * cell, r * cell, cell, cell);
+    } else if (given) {
+      ctx.fillStyle = "#eef0f4";
+      ctx.fillRect(c * cell, r * cell, cell, cell);
+    }
+    if (t >= 2 && t <= 10) {
+      const changedGiven = given && input[i] !== t;
+      ctx.font = `${given ? "bold " : ""}${Math.round(cell * 0.6)}px system-ui, sans-serif`;
+      const alpha = !input || given ? 1 : 0.35 + 0.65 * (confidence ? confidence[i] : 1);
+      ctx.globalAlpha = alpha;
+      ctx.fillStyle = changedGiven ? "#c00000" : given || !input ? "#111" : "#1f5fbf";
+      ctx.fillText(String(t - 1), c * cell + cell / 2, r * cell + cell / 2 + 1);
+      ctx.globalAlpha = 1;
+    }
+  }
+  for (let k = 0; k <= 9; k++) {
+    ctx.strokeStyle = k % 3 === 0 ? "#222" : "#aaa";
+    ctx.lineWidth = k % 3 === 0 ? 2 : 1;
+    ctx.beginPath();
+    ctx.moveTo(k * cell + 0.5, 0);
+    ctx.lineTo(k * cell + 0.5, cell * 9 + 1);
+    ctx.moveTo(0, k * cell + 0.5);
+    ctx.lineTo(cell * 9 + 1, k * cell + 0.5);
+    ctx.stroke();
+  }
+}
+
+function drawMaze(canvas, tokens, { size = 360 } = {}) {
+  const cell = Math.max(4, Math.floor(size / 30));
+  const ctx = prepCanvas(canvas, cell * 30, cell * 30);
+  for (let i = 0; i < 900; i++) {
+    const r = Math.floor(i / 30), c = i % 30;
+    ctx.fillStyle = MAZE_COLOURS[tokens[i]] ?? "#f0f";
+    ctx.fillRect(c * cell, r * cell, cell, cell);
+  }
+}
+
+function drawArc(canvas, tokens, { extent, size = 360 } = {}) {
+  const { rows, cols } = extent ?? arcExtent(tokens);
+  const cell = Math.max(6, Math.min(36, Math.floor(size / Math.max(rows, cols))));
+  const ctx = prepCanvas(canvas, cell * cols + 1, cell * rows + 1);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, cell * cols + 1, cell * rows + 1);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const t = tokens[r * 30 + c];
+      const x = c * cell, y = r * cell;
+      if (t >= 2 && t <= 11) {
+        ctx.fillStyle = ARC_PALETTE[t - 2];
+        ctx.fillRect(x, y, cell, cell);
+      } else if (t === 1) {
+        // EOS: light grey with a diagonal, so it reads apart from the colours.
+        ctx.fillStyle = "#e2e2e2";
+        ctx.fillRect(x, y, cell, cell);
+        ctx.strokeStyle = "#9a9a9a";
+        ctx.beginPath();
+        ctx.moveTo(x + 2, y + cell - 2);
+        ctx.lineTo(x + cell - 2, y + 2);
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = "#fafafa"; // PAD
+        ctx.fillRect(x, y, cell, cell);
+      }
+    }
+  }
+  ctx.strokeStyle = "#555";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let c = 0; c <= cols; c++) {
+    ctx.moveTo(c * cell + 0.5, 0);
+    ctx.lineTo(c * cell + 0.5, rows * cell + 1);
+  }
+  for (let r = 0; r <= rows; r++) {
+    ctx.moveTo(0, r * cell + 0.5);
+    ctx.lineTo(cols * cell + 1, r * cell + 0.5);
+  }
+  ctx.stroke();
+}
+
+function drawTokens(canvas, task, tokens, opts = {}) {
+  if (task === "sudoku") drawSudoku(canvas, tokens, opts);
+  else if (task === "maze") drawMaze(canvas, tokens, opts);
+  else if (task === "arc") drawArc(canvas, tokens, opts);
+}
+
+function drawInput() {
+  let puzzle = null;
+  try {
+    puzzle = currentPuzzle();
+  } catch {
+    puzzle = null;
+  }
+  const canvas = $("input-canvas");
+  if (!puzzle) {
+    prepCanvas(canvas, 120, 40).clearRect(0, 0, 120, 40);
+    return;
+  }
+  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270 });
+  canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle:\n${tokensText(puzzle.task, puzzle.tokens)}`);
+}
+
+// ---------------------------------------------------------------- the run and its passes
+
+function passLabel(p) {
+  if (!p.inner) return `step ${p.step}`;
+  if (p.inner.kind === "latent") return `step ${p.step}, latent update (cycle ${p.inner.h + 1}, update ${p.inner.l + 1})`;
+  return `step ${p.step}, answer update (cycle ${p.inner.h + 1})`;
+}
+
+function rowSlice(arr, seq) {
+  return arr ? Array.prototype.slice.call(arr, 0, seq) : null;
+}
+
+function countChanged(a, b) {
+  if (!a || !b) return null;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+function renderPass(index) {
+  const run = state.run;
+  if (!run || !run.passes.length) return;
+  index = Math.max(0, Math.min(run.passes.length - 1, index));
+  state.view = index;
+  const p = run.passes[index];
+  const seq = run.seqLen;
+  const tokens = rowSlice(p.tokens, seq);
+  const confidence = rowSlice(p.confidence, seq);
+  const task = run.task;
+  const opts = { input: run.input, confidence, size: 360 };
+  let conflicts = null;
+  if (task === "sudoku") {
+    conflicts = sudokuConflicts(tokens);
+    opts.conflicts = conflicts;
+  }
+  if (task === "arc") opts.extent = arcExtent(run.input, tokens);
+  if (task) drawTokens($("grid-canvas"), task, tokens, opts);
+  const text = task ? tokensText(task, tokens) : tokens.join(" ");
+  $("grid-text").textContent = text;
+  $("grid-canvas").setAttribute("aria-label", `Prediction at ${passLabel(p)}:\n${text}`);
+  $("grid-caption").textContent = `Prediction — ${passLabel(p)}`;
+
+  const slider = $("step-slider");
+  slider.max = String(run.passes.length - 1);
+  slider.value = String(index);
+  slider.disabled = run.passes.length < 2;
+  slider.setAttribute("aria-valuetext", `pass ${index + 1} of ${run.passes.length}: ${passLabel(p)}`);
+  $("prev-btn").disabled = index === 0;
+  $("next-btn").disabled = index >= run.passes.length - 1;
+
+  const prev = index > 0 ? rowSlice(run.passes[index - 1].tokens, seq) : null;
+  const changed = countChanged(prev, tokens);
+  const meanConf = confidence?.length ? confidence.reduce((a, b) => a + b, 0) / confidence.length : null;
+  const parts = [
+    `Pass ${index + 1} of ${run.passes.length}: ${passLabel(p)}`,
+    `${fmtMs(p.ms)} ms`,
+    p.haltProb?.length ? `halt probability ${fmtP(p.haltProb[0])}` : null,
+    changed != null ? `${changed} cells changed` : null,
+    meanConf != null ? `mean confidence ${meanConf.toFixed(3)}` : null,
+    conflicts ? `${conflicts.size} cells in conflict` : null,
+    p.backend ? `on ${BACKEND_NAMES[p.backend] ?? p.backend}` : null,
+  ].filter(Boolean);
+  $("pass-status").textContent = parts.join(" · ");
+  for (const tr of $("steps-table").tBodies[0].rows) tr.classList.toggle("current", Number(tr.dataset.pass) === index);
+  state.metrics.renderedPasses++;
+  if (state.metrics.firstPassMs == null) state.metrics.firstPassMs = performance.now();
+}
+
+function onSolveStart(detail) {
+  const info = state.info ?? state.client?.info;
+  const cfg = info?.config ?? {};
+  const seq = cfg.seq_len ?? detail.tokens.length;
+  state.run = {
+    id: detail.id,
+    task: detail.task ?? taskOfConfig(cfg),
+    seqLen: seq,
+    input: rowSlice(detail.tokens, seq),
+    rows: seq ? detail.tokens.length / seq : 1,
+    options: detail.options,
+    passes: [],
+    lastStepTokens: null,
+    result: null,
+    startedAt: performance.now(),
+  };
+  state.view = 0;
+  $("steps-table").tBodies[0].replaceChildren();
+  $("solve-summary").textContent = "Solving…";
+  $("pass-status").textContent = "Waiting for the first pass…";
+  $("grid-caption").textContent = "Prediction";
+  $("step-slider").max = "0";
+  $("step-slider").value = "0";
+  if (state.run.task) drawTokens($("input-canvas"), state.run.task, state.run.input, { size: 270 });
+  setState("solving");
+}
+
+function onPass(id, pass) {
+  const run = state.run;
+  if (!run || run.id !== id) return;
+  run.passes.push(pass);
+  const index = run.passes.length - 1;
+  if (!pass.inner) {
+    const tokens = rowSlice(pass.tokens, run.seqLen);
+    const tr = document.createElement("tr");
+    tr.dataset.pass = String(index);
+    const cells = [
+      null,
+      fmtMs(pass.ms),
+      pass.haltProb?.length ? fmtP(pass.haltProb[0]) : "–",
+      String(countChanged(run.lastStepTokens, tokens) ?? "–"),
+      BACKEND_NAMES[pass.backend] ?? pass.backend ?? "",
+    ];
+    const th = document.createElement("th");
+    th.scope = "row";
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = String(pass.step);
+    b.setAttribute("aria-label", `Show step ${pass.step}`);
+    b.addEventListener("click", () => {
+      $("follow").checked = false;
+      renderPass(index);
+    });
+    th.append(b);
+    tr.append(th);
+    for (const text of cells.slice(1)) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    $("steps-table").tBodies[0].append(tr);
+    run.lastStepTokens = tokens;
+  }
+  if ($("follow").checked || run.passes.length === 1) renderPass(index);
+  else {
+    $("step-slider").max = String(run.passes.length - 1);
+    $("step-slider").disabled = false;
+    $("next-btn").disabled = state.view >= run.passes.length - 1;
+  }
+}
+
+function onDone(id, result) {
+  const run = state.run;
+  if (!run || run.id !== id) return;
+  run.result = result;
+  const steps = result.steps ?? 0;
+  const parts = [
+    result.cancelled ? `Cancelled after ${steps} step${steps === 1 ? "" : "s"}` : `Done: ${steps} step${steps === 1 ? "" : "s"}`,
+    `${fmtMs(result.totalMs)} ms in all`,
+    steps ? `${fmtMs(result.totalMs / steps)} ms per step` : null,
+    result.haltProb?.length ? `final halt probability ${fmtP(result.haltProb[0])}` : null,
+    `on ${BACKEND_NAMES[result.backend] ?? result.backend}`,
+  ].filter(Boolean);
+  $("solve-summary").textContent = parts.join(" · ");
+  if (result.fellBack) showWarning(result.fellBack, { kind: "fallback", title: "The GPU was lost during the solve; it continued on the CPU" });
+  setBadge();
+  setState(result.cancelled ? "cancelled" : "solved");
+}
+
+function onSolveError(detail) {
+  const run = state.run;
+  if (run && run.id === detail.id) {
+    $("solve-summary").textContent = `The solve failed: ${detail.message}`;
+    if (!run.fromUi) showError(detail.message, { kind: "solve", title: "The solve failed" });
+  }
+  setBadge();
+  setState(state.info ? "loaded" : "ready");
+}
+
+// ---------------------------------------------------------------- puzzles
+
+function populatePuzzles() {
+  const task = state.task;
+  const sel = $("puzzle-select");
+  const entries = [samplePuzzle(task), ...state.galleries[task]].map((e, i) => ({ ...e, key: e.key ?? `${task}:builtin`, index: i }));
+  state.entries = entries;
+  sel.replaceChildren(
+    ...entries.map((e, i) => {
+      const o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = e.name + (e.difficulty != null ? ` (${e.difficulty})` : "");
+      return o;
+    }),
+  );
+  const note = state.galleryNotes[task];
+  $("puzzle-help").textContent = TASK_HELP[task] + (note ? ` ${note}` : "");
+  $("arc-id-row").hidden = task !== "arc";
+}
+
+function selectEntry(index) {
+  const e = state.entries[index] ?? state.entries[0];
+  if (!e) return;
+  $("puzzle-select").value = String(e.index);
+  $("puzzle-text").value = tokensText(e.task, e.tokens);
+  state.selectedEntry = e;
+  $("puzzle-id").value = String(resolvePuzzleId(e) ?? 0);
+  validatePuzzleText();
+}
+
+function resolvePuzzleId(e) {
+  const names = state.info?.puzzleIdentifiers;
+  if (e?.puzzleName && Array.isArray(names)) {
+    const i = names.indexOf(e.puzzleName);
+    if (i >= 0) return i;
+  }
+  return e?.puzzleId ?? 0;
+}
+
+function setTask(task, { keepText = false } = {}) {
+  if (!TASKS[task]) return;
+  state.task = task;
+  $("task-select").value = task;
+  populatePuzzles();
+  if (!keepText) selectEntry(0);
+}
+
+function currentPuzzle() {
+  const parsed = parsePuzzle(state.task, $("puzzle-text").value);
+  let puzzleId = 0;
+  if (state.task === "arc") {
+    const v = Number($("puzzle-id").value);
+    if (!Number.isInteger(v) || v < 0) throw new Error("The puzzle identifier must be a whole number ≥ 0.");
+    puzzleId = v;
+  }
+  return { ...parsed, puzzleId };
+}
+
+function validatePuzzleText() {
+  let msg = "";
+  try {
+    const p = currentPuzzle();
+    if (p.notes?.length) msg = `Note: ${p.notes.join("; ")}.`;
+  } catch (e) {
+    msg = e.message;
+  }
+  $("puzzle-error").textContent = msg;
+  drawInput();
+  updatePuzzleIdName();
+}
+
+function updatePuzzleIdName() {
+  const names = state.info?.puzzleIdentifiers;
+  const v = Number($("puzzle-id").value);
+  $("puzzle-id-name").textContent = Array.isArray(names) && names[v] != null ? `= ${names[v]}` : "";
+}
+
+async function loadGalleries() {
+  await Promise.all(
+    Object.keys(TASKS).map(async (task) => {
+      try {
+        const r = await fetch(`data/${task}-gallery.json`);
+        if (!r.ok) {
+          state.galleryNotes[task] = "(No example gallery here yet: use the built-in example or paste a puzzle.)";
+          return;
+        }
+        const { entries, skipped, error } = normalizeGallery(task, await r.json());
+        state.galleries[task] = entries.filter((e) => e.task === task);
+        if (error) state.galleryNotes[task] = `(The gallery file could not be read: ${error}.)`;
+        else if (skipped) state.galleryNotes[task] = `(${skipped} gallery entr${skipped === 1 ? "y" : "ies"} could not be read and ${skipped === 1 ? "was" : "were"} skipped.)`;
+      } catch (e) {
+        state.galleryNotes[task] = `(The gallery could not be read: ${e.message}.)`;
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- models
+
+async function loadModelList() {
+  const sel = $("model-select");
+  try {
+    const r = await fetch("models/models.json");
+    if (!r.ok) throw new Error(`models/models.json: HTTP ${r.status}`);
+    const json = await r.json();
+    const list = Array.isArray(json) ? json : Array.isArray(json?.models) ? json.models : [];
+    state.models = list
+      .filter((m) => m && typeof m.url === "string" && m.url)
+      .map((m, i) => ({ name: String(m.name ?? m.url), url: m.url, task: TASKS[m.task] ? m.task : null, note: m.note ? String(m.note) : "", trained: m.trained === true, index: i, size: m.size ?? m.bytes ?? null }));
+  } catch (e) {
+    state.models = [];
+    state.modelListError = e.message;
+  }
+  if (!state.models.length) {
+    const o = document.createElement("option");
+    o.value = "";
+    o.textContent = state.modelListError ? "(no model list: models/models.json is missing)" : "(the model list is empty)";
+    sel.replaceChildren(o);
+    return;
+  }
+  sel.replaceChildren(
+    ...state.models.map((m, i) => {
+      const o = document.createElement("option");
+      o.value = String(i);
+      o.textContent = `${m.name}${m.task ? ` — ${TASKS[m.task].name}` : ""}${m.size ? ` (${fmtMB(m.size)})` : ""}`;
+      if (m.note) o.title = m.note;
+      return o;
+    }),
+  );
+}
+
+function findModel(ref) {
+  if (!ref) return null;
+  const byName = state.models.find((m) => m.name === ref);
+  if (byName) return byName;
+  try {
+    const abs = new URL(ref, location.href).href;
+    return state.models.find((m) => new URL(m.url, location.href).href === abs) ?? { name: ref, url: ref, task: null, note: "", trained: false };
+  } catch {
+    return null;
+  }
+}
+
+function describeInfo(info, entry) {
+  const c = info.config ?? {};
+  const arch = c.mlp_t ? "MLP token mixing" : `attention (${c.pos_encodings ?? "?"} positions)`;
+  const bits = [
+    `${entry?.name ?? "Model"}: ${info.task ? TASKS[info.task].name : "unknown task"}`,
+    info.params != null ? `${info.params >= 1e5 ? `${(info.params / 1e6).toFixed(2)}M` : info.params.toLocaleString("en-US")} parameters` : null,
+    `hidden ${c.hidden_size}, H=${c.H_cycles} L=${c.L_cycles}, ${arch}`,
+    `${c.halt_max_steps} supervision steps`,
+    info.metadata?.storage ? `${info.metadata.storage} weights` : null,
+    `${fmtMB(info.bytes)} from ${info.source === "cache" ? "the browser cache" : info.source === "bytes" ? "a file" : "the network"}`,
+    info.warmupMs != null ? `warm-up ${fmtMs(info.warmupMs)} ms` : null,
+  ].filter(Boolean);
+  return bits.join(" · ");
+}
+
+function onLoaded(info) {
+  const entry = state.pendingEntry ?? findModel(info.url) ?? { name: info.url ?? "Model from a file", trained: false };
+  state.pendingEntry = null;
+  state.info = info;
+  state.modelEntry = entry;
+  if (state.metrics.firstLoadedMs == null) state.metrics.firstLoadedMs = performance.now();
+  $("model-info").textContent = describeInfo(info, entry);
+  const trained = entry.trained || String(info.metadata?.trained ?? "").toLowerCase() === "true";
+  const warn = $("model-warning");
+  warn.hidden = trained;
+  warn.textContent = trained
+    ? ""
+    : "These weights are random (untrained): the model's answers are meaningless. It is here to exercise the runtime, not to solve puzzles.";
+  if (info.source === "network") {
+    $("cache-text").textContent = info.cached ? "Weights saved in this browser: the next load needs no download." : `Weights not cached (${info.cacheError ?? "unknown reason"}); they stay in memory.`;
+  } else if (info.source === "cache") $("cache-text").textContent = "Weights loaded from the browser cache (no download).";
+  else $("cache-text").textContent = "";
+  const cfg = info.config ?? {};
+  if (cfg.halt_max_steps && params.steps == null) $("opt-steps").value = String(cfg.halt_max_steps);
+  const task = info.task ?? taskOfConfig(cfg);
+  if (task && task !== state.task && !state.puzzleTouched) setTask(task);
+  $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
+  if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
+  updatePuzzleIdName();
+  setBadge();
+  setState("loaded");
+}
+
+async function loadModel(source, entry) {
+  const c = state.client;
+  if (!c) return;
+  clearMessages("load");
+  if (c.solving) c.cancel();
+  state.loading = true;
+  state.pendingEntry = entry;
+  setState("loading");
+  $("load-status").hidden = false;
+  const bar = $("load-progress");
+  const text = $("load-text");
+  bar.removeAttribute("value");
+  text.textContent = `Loading ${entry.name}…`;
+  const onProgress = ({ stage, loaded, total, fromCache }) => {
+    if (stage === "downloading" || stage === "reading cache") {
+      if (total) {
+        bar.max = total;
+        bar.value = loaded;
+        text.textContent = `${fromCache ? "Reading from the cache" : "Downloading"} ${entry.name}: ${fmtMB(loaded)} of ${fmtMB(total)} (${((100 * loaded) / total).toFixed(0)}%)`;
+      } else text.textContent = `${fromCache ? "Reading from the cache" : "Downloading"} ${entry.name}: ${fmtMB(loaded)}`;
+    } else {
+      bar.removeAttribute("value");
+      text.textContent = `${entry.name}: ${stage}…`;
+    }
+  };
+  try {
+    await c.load(source, onProgress);
+    text.textContent = `${entry.name} is ready.`;
+    bar.max = 1;
+    bar.value = 1;
+    if (entry.url) {
+      const u = new URL(location.href);
+      u.searchParams.set("model", entry.name);
+      history.replaceState(null, "", u);
+    }
+  } catch (e) {
+    state.pendingEntry = null;
+    text.textContent = `Could not load ${entry.name}.`;
+    bar.max = 1;
+    bar.value = 0;
+    const still = state.info ? ` The previous model (${state.modelEntry?.name ?? "unnamed"}) is still loaded.` : "";
+    showError(`${e.message}${still}`, { kind: "load", title: `Could not load the model “${entry.name}”` });
+  } finally {
+    state.loading = false;
+    setState(state.info ? (c.solving ? "solving" : "loaded") : c.isReady ? "ready" : "error");
+  }
+}
+
+// ---------------------------------------------------------------- solving
+
+async function solveCurrent() {
+  const c = state.client;
+  clearMessages("solve");
+  clearMessages("fallback");
+  if (!c?.isReady) return showError("The runtime is not running.", { kind: "solve" });
+  if (!state.info) return showError("Load a model first.", { kind: "solve" });
+  let puzzle;
+  try {
+    puzzle = currentPuzzle();
+  } catch (e) {
+    return showError(e.message, { kind: "solve", title: "The puzzle is not valid" });
+  }
+  const cfg = state.info.config ?? {};
+  const modelTask = state.info.task ?? taskOfConfig(cfg);
+  if (modelTask !== puzzle.task) {
+    const mt = modelTask ? `a ${TASKS[modelTask].name} model` : "not a model for any known task";
+    return showError(
+      `This model is ${mt} (seq_len ${cfg.seq_len}, vocab ${cfg.vocab_size}), but the puzzle is ${TASKS[puzzle.task].name === "ARC" ? "an ARC task" : `a ${TASKS[puzzle.task].name}`}. Load a ${TASKS[puzzle.task].name} model, or pick a puzzle for this model.`,
+      { kind: "solve", title: "Wrong model for this puzzle" },
+    );
+  }
+  const bad = checkTokens(puzzle.tokens, cfg);
+  if (bad) return showError(bad, { kind: "solve", title: "The puzzle does not fit this model" });
+  if (puzzle.task === "arc" && puzzle.puzzleId >= Math.max(1, cfg.num_puzzle_identifiers ?? 1)) {
+    return showError(`Puzzle identifier ${puzzle.puzzleId} is out of range: this model knows ${cfg.num_puzzle_identifiers}.`, { kind: "solve" });
+  }
+  const steps = Number($("opt-steps").value);
+  const options = {
+    maxSteps: Number.isInteger(steps) && steps >= 1 && steps <= 64 ? steps : undefined,
+    inner: $("opt-inner").checked,
+    stopOnHalt: $("opt-halt").checked,
+  };
+  const promise = c.solve({ tokens: puzzle.tokens, puzzleIds: puzzle.task === "arc" ? [puzzle.puzzleId] : [] }, null, options);
+  if (state.run) state.run.fromUi = true;
+  try {
+    return await promise;
+  } catch (e) {
+    if (!state.run || state.run.result == null) $("solve-summary").textContent = `The solve failed: ${e.message}`;
+    showError(e.message, { kind: "solve", title: "The solve failed" });
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- start-up
+
+function startClient() {
+  let client;
+  try {
+    client = new TrmClient({ backend: params.backend });
+  } catch (e) {
+    showError(e.message, { kind: "init", title: "The runtime could not start" });
+    return;
+  }
+  state.client = client;
+  client.addEventListener("solvestart", (ev) => onSolveStart(ev.detail));
+  client.addEventListener("pass", (ev) => onPass(ev.detail.id, ev.detail.pass));
+  client.addEventListener("done", (ev) => onDone(ev.detail.id, ev.detail.result));
+  client.addEventListener("solveerror", (ev) => onSolveError(ev.detail));
+  client.addEventListener("loaded", (ev) => onLoaded(ev.detail.info));
+  client.addEventListener("error", (ev) => {
+    const d = ev.detail ?? {};
+    if (d.op === "init") return; // reported by the ready handler below
+    showError(d.message, { kind: d.op ?? "runtime", title: "Runtime error" });
+  });
+  client.addEventListener("restart", () => {
+    state.info = null;
+    $("model-info").textContent = "The runtime was restarted: load the model again.";
+    setBadge();
+    client.ready.then(() => {
+      setBadge();
+      if (state.modelEntry?.url) loadModel(state.modelEntry.url, state.modelEntry);
+    }, () => setBadge());
+  });
+  return client.ready.then(
+    () => {
+      state.metrics.readyMs = performance.now();
+      window.trm = client;
+      setBadge();
+      setState("ready");
+    },
+    (e) => {
+      setBadge();
+      window.trmInitError = e.message;
+      const actions = [];
+      if (params.backend !== "cpu") actions.push({ label: "Use the CPU instead", onClick: () => switchBackend("cpu") });
+      const title = params.backend === "webgpu" && /webgpu/i.test(e.message) ? "WebGPU is not available" : "The runtime could not start";
+      showError(e.message, { kind: "init", title, actions });
+      setState("error");
+    },
+  );
+}
+
+function switchBackend(b) {
+  const u = new URL(location.href);
+  u.searchParams.set("backend", b);
+  location.assign(u.href);
+}
+
+function wireUi() {
+  $("backend-select").value = params.backend;
+  $("backend-select").addEventListener("change", (e) => switchBackend(e.target.value));
+  $("task-select").addEventListener("change", (e) => {
+    state.puzzleTouched = true;
+    setTask(e.target.value);
+  });
+  $("puzzle-select").addEventListener("change", (e) => selectEntry(Number(e.target.value)));
+  let timer = null;
+  $("puzzle-text").addEventListener("input", () => {
+    state.puzzleTouched = true;
+    clearTimeout(timer);
+    timer = setTimeout(validatePuzzleText, 200);
+  });
+  $("puzzle-id").addEventListener("input", () => {
+    updatePuzzleIdName();
+  });
+  $("opt-inner").checked = params.inner;
+  $("opt-halt").checked = params.halt;
+  if (params.steps) $("opt-steps").value = String(params.steps);
+  $("solve-btn").addEventListener("click", () => solveCurrent());
+  $("cancel-btn").addEventListener("click", () => state.client?.cancel());
+  $("load-btn").addEventListener("click", () => {
+    const m = state.models[Number($("model-select").value)];
+    if (m) loadModel(m.url, m);
+  });
+  $("model-select").addEventListener("change", () => {
+    const m = state.models[Number($("model-select").value)];
+    $("model-select").title = m?.note ?? "";
+  });
+  $("model-file").addEventListener("change", (e) => {
+    const f = e.target.files?.[0];
+    if (f) loadModel(f, { name: f.name, trained: false });
+    e.target.value = "";
+  });
+  $("clear-cache-btn").addEventListener("click", async () => {
+    try {
+      const ok = await state.client?.clearCache();
+      $("cache-text").textContent = ok ? "Cached weights deleted." : "There were no cached weights.";
+    } catch (e) {
+      $("cache-text").textContent = `Could not delete the cached weights: ${e.message}`;
+    }
+  });
+  $("step-slider").addEventListener("input", (e) => {
+    $("follow").checked = false;
+    renderPass(Number(e.target.value));
+  });
+  $("prev-btn").addEventListener("click", () => {
+    $("follow").checked = false;
+    renderPass(state.view - 1);
+  });
+  $("next-btn").addEventListener("click", () => renderPass(state.view + 1));
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (t instanceof HTMLElement && (t.closest("input, textarea, select, [contenteditable]") || t.isContentEditable)) return;
+    if (!state.run?.passes.length) return;
+    const last = state.run.passes.length - 1;
+    const go = { ArrowLeft: state.view - 1, ArrowRight: state.view + 1, Home: 0, End: last }[e.key];
+    if (go === undefined) return;
+    e.preventDefault();
+    if (e.key !== "End") $("follow").checked = false;
+    renderPass(go);
+  });
+}
+
+function registerServiceWorker() {
+  if (!params.sw || !("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("sw.js").catch((e) => console.warn("service worker not registered:", e));
+}
+
+async function main() {
+  wireUi();
+  for (const n of params.notices) showWarning(n, { kind: "url" });
+  registerServiceWorker();
+  const ready = startClient();
+  await Promise.all([loadModelList(), loadGalleries()]);
+  // Which model: the URL's, else the first listed (these are small).
+  let entry = null;
+  if (params.model && params.model !== "none") entry = findModel(params.model);
+  else if (params.model !== "none" && state.models.length) entry = state.models[0];
+  if (entry?.index != null) $("model-select").value = String(entry.index);
+  const task = params.task ?? entry?.task ?? state.models[0]?.task ?? "sudoku";
+  setTask(task);
+  if (params.puzzle) {
+    const i = state.entries.findIndex((e, k) => e.name === params.puzzle || e.key === params.puzzle || String(k) === params.puzzle);
+    if (i >= 0) selectEntry(i);
+    else showWarning(`There is no example "${params.puzzle}" for ${TASKS[task].name}; showing the first one.`, { kind: "url" });
+  }
+  updateButtons();
+  await ready;
+  if (!state.client?.isReady) return;
+  if (entry) await loadModel(entry.url, entry);
+  if (params.autosolve && state.info) await solveCurrent();
+}
+
+window.trmApp = {
+  state,
+  solve: () => solveCurrent(),
+  loadModel: (ref) => {
+    const m = typeof ref === "string" ? findModel(ref) : null;
+    return m ? loadModel(m.url, m) : loadModel(ref, { name: ref?.name ?? "bytes", trained: false });
+  },
+  setPuzzle: (task, text) => {
+    setTask(task);
+    state.puzzleTouched = true;
+    $("puzzle-text").value = text;
+    validatePuzzleText();
+  },
+  get metrics() {
+    return state.metrics;
+  },
+  render: (i) => renderPass(i),
+};
+
+main().catch((e) => {
+  console.error(e);
+  showError(e.message ?? String(e), { kind: "internal", title: "The page failed to start" });
+});

@@ -1,0 +1,68 @@
+// Service worker: keeps the app shell (page, scripts, wasm runtime, model list, galleries) so the
+// page works offline after one visit. Network first (so a rebuilt runtime shows up at once), cache
+// as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
+// ("trm-weights-v1") itself.
+
+const SHELL_CACHE = "trm-shell-v1";
+const REQUIRED = ["./", "./index.html", "./app.js", "./style.css", "./tasks.js", "./trm-client.js", "./worker.js"];
+const OPTIONAL = [
+  "./pkg/trm.js",
+  "./pkg/trm_bg.wasm",
+  "./models/models.json",
+  "./data/sudoku-gallery.json",
+  "./data/maze-gallery.json",
+  "./data/arc-gallery.json",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      await cache.addAll(REQUIRED);
+      // Absent until built / generated: cache what exists.
+      await Promise.all(OPTIONAL.map((u) => cache.add(u).catch(() => {})));
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("trm-shell-") && name !== SHELL_CACHE) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+function isWeights(url) {
+  return /\.(safetensors|bin|trm)$/i.test(url.pathname);
+}
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin || isWeights(url)) return;
+  if (req.headers.has("range")) return;
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      try {
+        const resp = await fetch(req);
+        if (resp.ok && resp.type === "basic") {
+          const copy = resp.clone();
+          event.waitUntil(cache.put(req, copy).catch(() => {}));
+        }
+        return resp;
+      } catch (e) {
+        const hit = (await cache.match(req, { ignoreSearch: req.mode === "navigate" })) ??
+          (req.mode === "navigate" ? await cache.match("./index.html") : undefined);
+        if (hit) return hit;
+        throw e;
+      }
+    })(),
+  );
+});

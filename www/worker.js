@@ -1,0 +1,334 @@
+// Module worker hosting the TRM wasm runtime, so the page never blocks.
+//
+// Requests (page -> worker), every one may carry an `id` that its replies repeat:
+//   { type: "init", backend: "auto" | "webgpu" | "cpu" }
+//   { type: "load", id, url }            fetch (Cache API first, then network with progress), then load
+//   { type: "load", id, bytes }          load raw bytes (Uint8Array / ArrayBuffer, transferred)
+//   { type: "solve", id, tokens, puzzleIds, options }
+//   { type: "cancel" }                   stop the running solve after its current step
+//   { type: "simulateDeviceLoss", id }   test hook: destroy the WebGPU device
+//   { type: "clearCache", id }           drop the cached weights
+// Replies (worker -> page):
+//   { type: "ready", backend, reason, adapter, webgpuError }
+//   { type: "stage", id, name }          "downloading", "reading cache", "parsing", "uploading",
+//                                         "compiling shaders" | "warming up", "measuring"
+//   { type: "progress", id, loaded, total, fromCache }
+//   { type: "loaded", id, info }
+//   { type: "pass", id, pass }
+//   { type: "done", id, result }
+//   { type: "result", id, value }         for simulateDeviceLoss / clearCache
+//   { type: "error", id?, op, message, fatal? }
+// Errors always become messages; nothing escapes as an unhandled rejection.
+
+const WEIGHTS_CACHE = "trm-weights-v1";
+
+let wasm = null; // the imported module
+let session = null;
+let initError = null;
+let initDone = null; // Promise for the init
+let queue = Promise.resolve(); // load and solve run one after another
+
+const post = (msg, transfer) => {
+  try {
+    self.postMessage(msg, transfer ?? []);
+  } catch (e) {
+    self.postMessage({ type: "error", id: msg.id, op: msg.type, message: `cannot post ${msg.type}: ${e.message}` });
+  }
+};
+
+function messageOf(e) {
+  if (e == null) return "unknown error";
+  if (typeof e === "string") return e;
+  if (e instanceof Error || typeof e.message === "string") return e.message || String(e);
+  try {
+    return JSON.stringify(e);
+  } catch {
+    return String(e);
+  }
+}
+
+/** A wasm trap (a Rust panic with panic=abort, out of memory): the instance may be unusable. */
+const isFatal = (e) => typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError;
+
+function fail(op, id, e) {
+  const fatal = isFatal(e);
+  let message = messageOf(e);
+  if (fatal) message = `The runtime crashed (${message}). It will be restarted; load the model again.`;
+  post({ type: "error", id, op, message, fatal });
+}
+
+/** serde-wasm-bindgen hands out Maps for Rust maps and BigInts for 64-bit ints: make plain data. */
+function plain(v) {
+  if (v instanceof Map) {
+    const o = {};
+    for (const [k, x] of v) o[String(k)] = plain(x);
+    return o;
+  }
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(plain);
+  if (ArrayBuffer.isView(v)) return Array.from(v, (x) => (typeof x === "bigint" ? Number(x) : x));
+  if (v && typeof v === "object") {
+    const o = {};
+    for (const k of Object.keys(v)) o[k] = plain(v[k]);
+    return o;
+  }
+  return v;
+}
+
+async function runtimeMissingMessage(err) {
+  const url = new URL("./pkg/trm.js", import.meta.url).href;
+  let status = null;
+  try {
+    const r = await fetch(url, { cache: "no-store" });
+    status = r.status;
+  } catch {
+    /* offline or blocked */
+  }
+  if (status === 404) {
+    return "The WebAssembly runtime is not built: www/pkg/trm.js was not found (HTTP 404). Build it with the wasm build script (see the README), then reload.";
+  }
+  return `Could not load the WebAssembly runtime (www/pkg/trm.js): ${messageOf(err)}`;
+}
+
+async function init(backend) {
+  try {
+    try {
+      wasm = await import("./pkg/trm.js");
+    } catch (e) {
+      throw new Error(await runtimeMissingMessage(e));
+    }
+    try {
+      await wasm.default();
+    } catch (e) {
+      throw new Error(`Could not start the WebAssembly runtime (www/pkg/trm_bg.wasm): ${messageOf(e)}`);
+    }
+    session = await wasm.Session.create(backend);
+    post({
+      type: "ready",
+      backend: session.backend,
+      reason: session.backendReason,
+      adapter: plain(session.adapter ?? null),
+      webgpuError: session.webgpuError ?? null,
+      requested: backend,
+    });
+  } catch (e) {
+    initError = e;
+    let message = messageOf(e);
+    if (backend === "webgpu" && !/webgpu/i.test(message)) message = `WebGPU could not be started: ${message}`;
+    post({ type: "error", op: "init", message, fatal: isFatal(e) });
+  }
+}
+
+async function requireSession() {
+  await initDone;
+  if (!session) throw new Error(`The runtime is not available: ${messageOf(initError) || "not initialised"}`);
+  return session;
+}
+
+// ---------------------------------------------------------------- weights
+
+async function openCache() {
+  try {
+    if (typeof caches === "undefined") return null;
+    return await caches.open(WEIGHTS_CACHE);
+  } catch {
+    return null; // e.g. opaque origins, storage disabled
+  }
+}
+
+async function readBody(resp, id, fromCache) {
+  const enc = resp.headers.get("Content-Encoding");
+  const lenHeader = Number(resp.headers.get("Content-Length"));
+  // With compression Content-Length counts compressed bytes; the stream yields decoded ones.
+  const total = !enc || enc === "identity" ? (Number.isFinite(lenHeader) && lenHeader > 0 ? lenHeader : null) : null;
+  if (!resp.body || typeof resp.body.getReader !== "function") {
+    const buf = new Uint8Array(await resp.arrayBuffer());
+    post({ type: "progress", id, loaded: buf.length, total: buf.length, fromCache });
+    return buf;
+  }
+  const reader = resp.body.getReader();
+  let buf = total ? new Uint8Array(total) : null;
+  const chunks = [];
+  let loaded = 0;
+  let lastPost = 0;
+  post({ type: "progress", id, loaded: 0, total, fromCache });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (buf && loaded + value.length <= buf.length) buf.set(value, loaded);
+    else {
+      if (buf) {
+        chunks.push(buf.subarray(0, loaded));
+        buf = null;
+      }
+      chunks.push(value);
+    }
+    loaded += value.length;
+    const now = Date.now();
+    if (now - lastPost > 50) {
+      lastPost = now;
+      post({ type: "progress", id, loaded, total, fromCache });
+    }
+  }
+  let out;
+  if (buf) out = loaded === buf.length ? buf : buf.subarray(0, loaded);
+  else {
+    out = new Uint8Array(loaded);
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+  }
+  if (total && loaded !== total) {
+    throw new Error(`The download was cut short: got ${loaded} of ${total} bytes.`);
+  }
+  post({ type: "progress", id, loaded, total: total ?? loaded, fromCache });
+  return out;
+}
+
+/** Fetch weights: from the Cache API if present there, else from the network. */
+async function fetchWeights(url, id) {
+  const abs = new URL(url, self.location.href).href;
+  const cache = await openCache();
+  if (cache) {
+    let hit = null;
+    try {
+      hit = await cache.match(abs);
+    } catch {
+      hit = null;
+    }
+    if (hit) {
+      post({ type: "stage", id, name: "reading cache" });
+      return { bytes: await readBody(hit, id, true), source: "cache", url: abs, cache };
+    }
+  }
+  post({ type: "stage", id, name: "downloading" });
+  let resp;
+  try {
+    resp = await fetch(abs);
+  } catch (e) {
+    throw new Error(`Could not download the weights from ${url}: ${messageOf(e)} (offline?)`);
+  }
+  if (!resp.ok) throw new Error(`Could not download the weights from ${url}: HTTP ${resp.status} ${resp.statusText}`.trim());
+  return { bytes: await readBody(resp, id, false), source: "network", url: abs, cache };
+}
+
+/** Store weights under their full (versioned) URL; drop other versions of the same path. */
+async function storeWeights(cache, absUrl, bytes) {
+  if (!cache) return { cached: false, cacheError: "the Cache API is not available" };
+  try {
+    const u = new URL(absUrl);
+    for (const req of await cache.keys()) {
+      const k = new URL(req.url);
+      if (k.origin === u.origin && k.pathname === u.pathname && k.href !== u.href) await cache.delete(req);
+    }
+    await cache.put(
+      absUrl,
+      new Response(bytes, {
+        headers: { "Content-Type": "application/octet-stream", "Content-Length": String(bytes.length) },
+      }),
+    );
+    return { cached: true };
+  } catch (e) {
+    // QuotaExceededError and friends: keep working from memory.
+    return { cached: false, cacheError: `${e.name || "Error"}: ${messageOf(e)}` };
+  }
+}
+
+// ---------------------------------------------------------------- ops
+
+async function load(msg) {
+  const { id } = msg;
+  const s = await requireSession();
+  let bytes, source, absUrl = null, cache = null;
+  if (msg.url != null) {
+    ({ bytes, source, url: absUrl, cache } = await fetchWeights(String(msg.url), id));
+  } else if (msg.bytes != null) {
+    bytes = msg.bytes instanceof Uint8Array ? msg.bytes : new Uint8Array(msg.bytes);
+    source = "bytes";
+    post({ type: "progress", id, loaded: bytes.length, total: bytes.length, fromCache: false });
+  } else {
+    throw new Error("load needs a url or bytes");
+  }
+  if (bytes.length === 0) throw new Error("The weights file is empty.");
+  const size = bytes.length;
+  const t0 = performance.now();
+  const info = plain(await s.load(bytes, (name) => post({ type: "stage", id, name: String(name) })));
+  info.loadMs = performance.now() - t0;
+  info.bytes = size;
+  info.source = source;
+  info.url = absUrl;
+  if (source === "network") Object.assign(info, await storeWeights(cache, absUrl, bytes));
+  else info.cached = source === "cache";
+  post({ type: "loaded", id, info });
+}
+
+async function solve(msg) {
+  const { id } = msg;
+  const s = await requireSession();
+  const tokens = msg.tokens instanceof Uint32Array ? msg.tokens : Uint32Array.from(msg.tokens ?? []);
+  const ids = msg.puzzleIds instanceof Uint32Array ? msg.puzzleIds : Uint32Array.from(msg.puzzleIds ?? []);
+  const options = {};
+  const o = msg.options ?? {};
+  if (o.maxSteps != null) options.maxSteps = Number(o.maxSteps);
+  options.stopOnHalt = !!o.stopOnHalt;
+  options.inner = !!o.inner;
+  const onPass = (p) => {
+    const pass = plain(p);
+    pass.inner = pass.inner ?? null;
+    post({ type: "pass", id, pass });
+  };
+  const result = plain(await s.solve(tokens, ids, options, onPass));
+  result.fellBack = result.fellBack ?? null;
+  post({ type: "done", id, result });
+}
+
+function enqueue(op, msg, fn) {
+  const run = queue.then(() => fn(msg)).catch((e) => fail(op, msg.id, e));
+  queue = run;
+  return run;
+}
+
+self.addEventListener("message", (ev) => {
+  const msg = ev.data ?? {};
+  try {
+    switch (msg.type) {
+      case "init":
+        if (initDone) return post({ type: "error", op: "init", message: "already initialised" });
+        initDone = init(["auto", "webgpu", "cpu"].includes(msg.backend) ? msg.backend : "auto");
+        return;
+      case "load":
+        enqueue("load", msg, load);
+        return;
+      case "solve":
+        enqueue("solve", msg, solve);
+        return;
+      case "cancel":
+        if (session) session.cancel();
+        return;
+      case "simulateDeviceLoss":
+        post({ type: "result", id: msg.id, value: session ? !!session.simulateDeviceLoss() : false });
+        return;
+      case "clearCache":
+        (async () => {
+          const ok = typeof caches !== "undefined" ? await caches.delete(WEIGHTS_CACHE) : false;
+          post({ type: "result", id: msg.id, value: ok });
+        })().catch((e) => fail("clearCache", msg.id, e));
+        return;
+      default:
+        post({ type: "error", id: msg.id, op: String(msg.type), message: `unknown request type ${msg.type}` });
+    }
+  } catch (e) {
+    fail(msg.type, msg.id, e);
+  }
+});
+
+self.addEventListener("unhandledrejection", (ev) => {
+  ev.preventDefault();
+  post({ type: "error", op: "internal", message: messageOf(ev.reason), fatal: isFatal(ev.reason) });
+});
+self.addEventListener("error", (ev) => {
+  ev.preventDefault();
+  post({ type: "error", op: "internal", message: ev.message || messageOf(ev.error), fatal: isFatal(ev.error) });
+});
