@@ -4,6 +4,7 @@
 //   const trm = new TrmClient({ backend: "auto" });      // "auto" | "webgpu" | "cpu"
 //   await trm.ready;                                      // { backend, reason, adapter, webgpuError }
 //   const info = await trm.load("models/x.safetensors", (p) => console.log(p.stage, p.loaded, p.total));
+//     (p.type is "stage" when a new stage begins, "progress" for bytes; total is null when unknown)
 //   const result = await trm.solve({ tokens, puzzleIds: [0] }, (pass) => draw(pass), { maxSteps: 16 });
 //   trm.cancel();
 //
@@ -107,14 +108,14 @@ export class TrmClient extends EventTarget {
       case "stage":
         if (p) {
           p.stage = msg.name;
-          p.onProgress?.({ stage: msg.name, loaded: p.loaded ?? 0, total: p.total ?? null, fromCache: p.fromCache ?? false });
+          p.onProgress?.({ type: "stage", stage: msg.name, loaded: p.loaded ?? 0, total: p.total ?? null, fromCache: p.fromCache ?? false });
         }
         this._emit("stage", msg);
         break;
       case "progress":
         if (p) {
           Object.assign(p, { loaded: msg.loaded, total: msg.total, fromCache: msg.fromCache });
-          p.onProgress?.({ stage: p.stage ?? "downloading", loaded: msg.loaded, total: msg.total, fromCache: msg.fromCache });
+          p.onProgress?.({ type: "progress", stage: p.stage ?? "downloading", loaded: msg.loaded, total: msg.total, fromCache: msg.fromCache });
         }
         this._emit("progress", msg);
         break;

@@ -1,0 +1,390 @@
+// The page, worker and client in headless Chromium, without the wasm build:
+//  - with no runtime at all (www/pkg missing), the page says so clearly and keeps working;
+//  - with a JavaScript stand-in for the runtime (fixtures/mock-trm.js, same Session contract), the
+//    whole JS side: every pass rendered, scrubbing, inner passes, cancel, cached weights, byte-accurate
+//    progress, clear errors for bad files with recovery, device-loss fallback, missing WebGPU,
+//    defensive URL parsing, offline use through the service worker.
+// The end-to-end tests against the real wasm runtime are in wasm.test.mjs.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  BROWSER_SKIP,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  MOCK_RUNTIME,
+  launchBrowser,
+  serveWww,
+  openPage,
+  waitForState,
+  errorTexts,
+  mockModel,
+  rewriteMetadata,
+} from "./helpers.mjs";
+import { mockPass } from "./fixtures/mock-trm.js";
+import { parseSudoku, sudokuText } from "../../www/tasks.js";
+
+const SKIP = BROWSER_SKIP ?? false;
+const T = { timeout: 180_000, skip: SKIP };
+
+let browser;
+before(async () => {
+  if (!SKIP) browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const SUDOKU_MODEL = mockModel({ task: "sudoku", steps: 6, stepMs: 20 });
+const SLOW_MODEL = mockModel({ task: "sudoku", steps: 12, stepMs: 150 });
+const MAZE_MODEL = mockModel({ task: "maze", steps: 3 });
+function mockSite(extra = {}) {
+  return {
+    "/pkg/trm.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
+    "/pkg/trm_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
+    "/models/models.json": JSON.stringify([
+      { name: "mock-sudoku", url: "models/mock-sudoku.safetensors?v=1", task: "sudoku", note: "mock" },
+      { name: "mock-maze", url: "models/mock-maze.safetensors", task: "maze" },
+      { name: "mock-slow", url: "models/mock-slow.safetensors", task: "sudoku" },
+    ]),
+    "/models/mock-sudoku.safetensors": SUDOKU_MODEL,
+    "/models/mock-maze.safetensors": MAZE_MODEL,
+    "/models/mock-slow.safetensors": SLOW_MODEL,
+    ...extra,
+  };
+}
+
+async function withSite(overrides, fn) {
+  const srv = await serveWww(overrides);
+  try {
+    return await fn(srv);
+  } finally {
+    await srv.close();
+  }
+}
+
+function dump(log, errors) {
+  return `\n--- page log ---\n${log.slice(-40).join("\n")}\n--- page errors ---\n${errors.join("\n")}`;
+}
+
+test("without the wasm runtime the page says so clearly and keeps working", T, async () => {
+  await withSite({ "/pkg/trm.js": null, "/pkg/trm_bg.wasm": null }, async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, srv.url);
+    try {
+      assert.equal(await waitForState(page, ["error"], 30_000), "error");
+      const msgs = await errorTexts(page);
+      assert.ok(msgs.some((m) => /runtime is not built/i.test(m) && /pkg\/trm\.js/.test(m)), `error shown: ${JSON.stringify(msgs)}`);
+      assert.match(await page.textContent("#backend-badge"), /No runtime/);
+      assert.equal(await page.evaluate(() => typeof window.trm), "undefined");
+      // Still usable: switch task, the puzzle box follows; Solve stays disabled.
+      await page.selectOption("#task-select", "maze");
+      const text = await page.inputValue("#puzzle-text");
+      assert.equal(text.split("\n").length, 30);
+      assert.equal(await page.isDisabled("#solve-btn"), true);
+      await page.fill("#puzzle-text", "not a maze");
+      await page.waitForFunction(() => /30 rows/.test(document.getElementById("puzzle-error").textContent));
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("a solve streams every pass; the grid, slider and step table show each one", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trm.backend), "cpu");
+      assert.match(await page.textContent("#backend-badge"), /CPU/);
+      assert.match(await page.textContent("#model-warning"), /random \(untrained\).*meaningless/);
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      const st = await page.evaluate(() => ({
+        passes: window.trmApp.state.run.passes.length,
+        rendered: window.trmApp.metrics.renderedPasses,
+        max: document.getElementById("step-slider").max,
+        rows: document.querySelectorAll("#steps-table tbody tr").length,
+        text: document.getElementById("grid-text").textContent,
+      }));
+      assert.equal(st.passes, 6);
+      assert.ok(st.rendered >= 6, `every pass rendered (${st.rendered})`);
+      assert.equal(st.max, "5");
+      assert.equal(st.rows, 6);
+      const input = Array.from(parseSudoku(await page.inputValue("#puzzle-text")).tokens);
+      assert.equal(st.text, sudokuText(mockPass(input, 81, 11, 6, 1).tokens));
+      // Scrub back to the first pass with the keyboard.
+      await page.focus("#step-slider");
+      await page.keyboard.press("Home");
+      assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 1, 1).tokens));
+      assert.match(await page.textContent("#pass-status"), /Pass 1 of 6: step 1 .* halt probability 0\.119/);
+      await page.click("#next-btn");
+      assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 2, 1).tokens));
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("inner updates stream as passes of their own", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&inner=1&steps=2`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      const kinds = await page.evaluate(() => window.trmApp.state.run.passes.map((p) => (p.inner ? `${p.step}:${p.inner.kind}${p.inner.h}${p.inner.l ?? ""}` : `${p.step}`)));
+      // H=2, L=2: per step 2 x (2 latent + 1 answer) inner passes, then the step itself.
+      const one = (s) => [`${s}:latent00`, `${s}:latent01`, `${s}:answer0`, `${s}:latent10`, `${s}:latent11`, `${s}:answer1`, `${s}`];
+      assert.deepEqual(kinds, [...one(1), ...one(2)]);
+      assert.equal(await page.evaluate(() => document.querySelectorAll("#steps-table tbody tr").length), 2);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("cancel stops a solve after the current step; the next solve works", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&model=mock-slow`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      await page.click("#solve-btn");
+      await page.waitForFunction(() => window.trmApp.state.run?.passes.length >= 2);
+      // A second solve while one runs is refused.
+      const second = await page.evaluate(() => window.trm.solve({ tokens: new Uint32Array(81).fill(1) }).then(() => "ok", (e) => e.message));
+      assert.match(second, /already running/);
+      await page.click("#cancel-btn");
+      assert.equal(await waitForState(page, ["cancelled", "solved", "error"]), "cancelled");
+      const r = await page.evaluate(() => window.trmApp.state.run.result);
+      assert.equal(r.cancelled, true);
+      assert.ok(r.steps < 12, `stopped early (${r.steps})`);
+      assert.match(await page.textContent("#solve-summary"), /Cancelled after/);
+      await page.fill("#opt-steps", "2");
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved");
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("weights are cached: a second load makes no network request; progress is byte-accurate", T, async () => {
+  const big = mockModel({ task: "sudoku", steps: 2, hidden: 4096 }); // ~180 kB
+  await withSite(mockSite({ "/models/big.safetensors": big }), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu`);
+    const weightRequests = [];
+    context.on("request", (r) => {
+      if (/\.safetensors/.test(r.url())) weightRequests.push(r.url());
+    });
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.equal(srv.hitCount("/models/mock-sudoku.safetensors"), 1);
+      assert.equal(await page.evaluate(() => window.trm.info.source), "network");
+      assert.equal(await page.evaluate(() => window.trm.info.cached), true);
+      // Progress of a fresh download: monotonic, ends at the file size, total known up front.
+      const prog = await page.evaluate(async () => {
+        const events = [];
+        const info = await window.trm.load("models/big.safetensors", (p) => events.push(p));
+        return { events, bytes: info.bytes };
+      });
+      const dl = prog.events.filter((e) => e.type === "progress" && e.stage === "downloading");
+      assert.ok(dl.length >= 2, JSON.stringify(prog.events.slice(0, 5)));
+      assert.ok(dl.every((e) => e.total === big.length), "total from Content-Length");
+      assert.equal(dl.at(-1).loaded, big.length);
+      for (let i = 1; i < dl.length; i++) assert.ok(dl[i].loaded >= dl[i - 1].loaded);
+      assert.equal(prog.bytes, big.length);
+      assert.ok(prog.events.some((e) => e.stage === "parsing"));
+      assert.ok(prog.events.some((e) => e.stage === "warming up"));
+
+      assert.ok(weightRequests.length >= 2, `the worker's requests are observed: ${weightRequests}`);
+      // A new visit in the same browser profile: the weights come from the Cache API.
+      weightRequests.length = 0;
+      await page.reload();
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trm.info.source), "cache");
+      assert.equal(srv.hitCount("/models/mock-sudoku.safetensors"), 1, "no second request reached the server");
+      assert.deepEqual(weightRequests, [], "the browser made no request for the weights");
+      assert.match(await page.textContent("#cache-text"), /from the browser cache/);
+      const again = await page.evaluate(async () => (await window.trm.load("models/big.safetensors")).source);
+      assert.equal(again, "cache");
+      assert.equal(srv.hitCount("/models/big.safetensors"), 1);
+      // Deleting the cache makes the next load download again.
+      await page.click("#clear-cache-btn");
+      await page.waitForFunction(() => /deleted/.test(document.getElementById("cache-text").textContent));
+      assert.equal(await page.evaluate(async () => (await window.trm.load("models/big.safetensors")).source), "network");
+      assert.equal(srv.hitCount("/models/big.safetensors"), 2);
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("corrupted, garbage and wrong-architecture files give clear errors; the page keeps working", T, async () => {
+  const truncated = SUDOKU_MODEL.subarray(0, SUDOKU_MODEL.length - 40);
+  const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251));
+  const wrongArch = rewriteMetadata(SUDOKU_MODEL, (m) => ({ ...m, config: JSON.stringify({ ...JSON.parse(m.config), hidden_size: 16 }) }));
+  const notWeb = rewriteMetadata(SUDOKU_MODEL, (m) => ({ source: m.source }));
+  await withSite(
+    mockSite({
+      "/models/truncated.safetensors": truncated,
+      "/models/garbage.safetensors": garbage,
+      "/models/wrong-arch.safetensors": wrongArch,
+      "/models/not-web.safetensors": notWeb,
+    }),
+    async (srv) => {
+      const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&model=none`);
+      try {
+        await waitForState(page, ["ready"]);
+        const attempt = async (url, pattern) => {
+          await page.evaluate((u) => window.trmApp.loadModel(u), url);
+          const msgs = await errorTexts(page);
+          assert.ok(msgs.some((m) => /Could not load the model/.test(m) && pattern.test(m)), `${url}: ${JSON.stringify(msgs)}`);
+          assert.equal(msgs.length, 1, "one load error at a time");
+        };
+        await attempt("models/truncated.safetensors", /truncated|past the end/);
+        await attempt("models/garbage.safetensors", /not a TRM web model/);
+        await attempt("models/wrong-arch.safetensors", /architecture/);
+        await attempt("models/not-web.safetensors", /format = trm-web/);
+        await attempt("models/missing.safetensors", /HTTP 404/);
+        // Garbage bytes from a file chosen by the user.
+        await page.setInputFiles("#model-file", { name: "junk.safetensors", mimeType: "application/octet-stream", buffer: garbage });
+        await page.waitForFunction(() => /junk\.safetensors/.test(document.getElementById("errors").textContent));
+        // A maze model with a Sudoku puzzle.
+        await page.evaluate(() => window.trmApp.loadModel("mock-maze"));
+        assert.equal(await page.evaluate(() => window.trm.info.task), "maze");
+        await page.selectOption("#task-select", "sudoku");
+        await page.click("#solve-btn");
+        const msgs = await errorTexts(page);
+        assert.ok(msgs.some((m) => /Wrong model for this puzzle.*Maze model.*Sudoku/.test(m)), JSON.stringify(msgs));
+        // A bad puzzle text is a clear error too.
+        await page.selectOption("#task-select", "maze");
+        await page.fill("#puzzle-text", "#S#");
+        await page.click("#solve-btn");
+        assert.ok((await errorTexts(page)).some((m) => /The puzzle is not valid.*30 rows/.test(m)));
+        // And everything still works: a valid model loads and solves.
+        await page.evaluate(() => window.trmApp.loadModel("mock-sudoku"));
+        assert.equal(await page.evaluate(() => window.trm.info.task), "sudoku");
+        assert.equal(await page.inputValue("#task-select"), "maze", "the user's task choice is kept");
+        await page.selectOption("#task-select", "sudoku");
+        await page.click("#solve-btn");
+        assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+        assert.equal(await page.evaluate(() => window.trmApp.state.run.passes.length), 6);
+        assert.deepEqual(await errorTexts(page), [], "errors of earlier attempts are cleared");
+        assert.deepEqual(errors, [], dump(log, errors));
+      } finally {
+        await context.close();
+      }
+    },
+  );
+});
+
+test("device loss mid-solve: the solve continues on the CPU and says so", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=webgpu&model=mock-slow`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trm.backend), "webgpu");
+      assert.match(await page.textContent("#backend-badge"), /WebGPU/);
+      const r = await page.evaluate(async () => {
+        const backends = [];
+        let lost = false;
+        const result = await window.trm.solve({ tokens: window.trmApp.state.run?.input ?? new Uint32Array(81).fill(1) }, (p) => {
+          backends.push(p.backend);
+          if (p.step === 2 && !lost) {
+            lost = true;
+            window.trm.simulateDeviceLoss();
+          }
+        });
+        return { result, backends };
+      });
+      assert.equal(r.result.steps, 12);
+      assert.equal(r.result.cancelled, false);
+      assert.equal(r.result.backend, "cpu");
+      assert.match(r.result.fellBack, /lost/);
+      assert.equal(r.backends[0], "webgpu");
+      assert.equal(r.backends.at(-1), "cpu");
+      assert.equal(await page.evaluate(() => window.trm.backend), "cpu");
+      await page.waitForFunction(() => /continued on the CPU/.test(document.getElementById("errors").textContent));
+      assert.match(await page.textContent("#backend-badge"), /CPU/);
+      assert.deepEqual(await errorTexts(page), [], "a warning, not an error");
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("missing WebGPU: a clear error, and one click to use the CPU instead", { ...T, skip: SKIP || !CHROMIUM }, async () => {
+  const { chromium } = await import("playwright-core");
+  const noGpu = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS.filter((a) => a !== "--enable-unsafe-webgpu") });
+  try {
+    await withSite(mockSite(), async (srv) => {
+      const { page, errors, log } = await openPage(noGpu, `${srv.url}?backend=webgpu`);
+      assert.equal(await waitForState(page, ["error", "loaded"]), "error", dump(log, errors));
+      const msgs = await errorTexts(page);
+      assert.ok(msgs.some((m) => /WebGPU is not available/.test(m)), JSON.stringify(msgs));
+      await page.click("text=Use the CPU instead");
+      await page.waitForURL(/backend=cpu/);
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trm.backend), "cpu");
+      // auto without WebGPU falls back to the CPU and says why.
+      await page.goto(`${srv.url}?backend=auto`);
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded");
+      assert.match(await page.textContent("#backend-badge"), /CPU.*WebGPU is not available/);
+    });
+  } finally {
+    await noGpu.close();
+  }
+});
+
+test("URL parameters are parsed defensively", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const q = "?backend=quantum&model=https://evil.example/x.safetensors&steps=9999&task=%00%ff&puzzle=" + "x".repeat(300) + "&inner=maybe";
+    const { page, context, errors, log } = await openPage(browser, srv.url + q);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      const text = await page.textContent("#errors");
+      assert.match(text, /Unknown backend "quantum"/);
+      assert.match(text, /only models from this site/);
+      assert.match(text, /steps=9999/);
+      assert.equal(await page.inputValue("#backend-select"), "auto");
+      assert.equal(await page.evaluate(() => window.trmApp.state.modelEntry.name), "mock-sudoku", "the first listed model instead");
+      assert.equal(srv.hitCount("/x.safetensors"), 0);
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("works offline after one visit (service worker + cached weights)", T, async () => {
+  const srv = await serveWww(mockSite());
+  let closed = false;
+  const { page, context, errors, log } = await openPage(browser, null, { serviceWorkers: "allow" });
+  try {
+    await page.goto(`${srv.url}?backend=cpu`);
+    assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+    });
+    // One controlled visit so everything (incl. the runtime) has gone through the service worker.
+    await page.reload();
+    assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+    await srv.close();
+    closed = true;
+    await page.reload();
+    assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+    assert.equal(await page.evaluate(() => window.trm.info.source), "cache");
+    await page.click("#solve-btn");
+    assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+    assert.deepEqual(errors, [], dump(log, errors));
+  } finally {
+    await context.close();
+    if (!closed) await srv.close();
+  }
+});
