@@ -1,0 +1,271 @@
+// End-to-end tests of the real wasm runtime (www/pkg, built from src/web.rs) in headless Chromium:
+//  (a) WebGPU: the page reports backend webgpu; a solve streams the expected number of passes whose
+//      grids and halt probabilities equal the native CLI's (tests/browser/expected/<model>.json);
+//  (b) CPU (?backend=cpu): the same;
+//  (c) corrupted, garbage and wrong-architecture weights each give a visible, clear error, and the page
+//      keeps working (a valid load + solve afterwards);
+//  (d) cached weights: a second load makes no network request for them;
+//  (e) device loss mid-solve on WebGPU: the solve completes on the CPU with fellBack set.
+// Skipped (with a message) when www/pkg/trm.js is absent; everything else is a failure.
+//
+// Expected files (generated with the native CLI), one per fixture model:
+//   { model_url, task, tokens: [B*seq_len], puzzle_ids: [B] | [], steps_to_compare: N,
+//     max_steps?: M (default: the model's halt_max_steps), tolerance?: 1e-3,
+//     passes: [{ step, tokens: [B*seq_len argmax], halt_prob: [B], confidence?: [B*seq_len],
+//                ambiguous?: [cell indices whose top-2 logits are within tolerance] }] }
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import {
+  BROWSER_SKIP,
+  PKG_PRESENT,
+  WWW,
+  launchBrowser,
+  serveWww,
+  openPage,
+  waitForState,
+  errorTexts,
+  rewriteMetadata,
+  loadExpected,
+  comparePasses,
+} from "./helpers.mjs";
+
+const SKIP = BROWSER_SKIP ?? (PKG_PRESENT ? false : "www/pkg/trm.js is absent: build the wasm runtime first (the wasm build script writes www/pkg/)");
+const T = { timeout: 900_000, skip: SKIP };
+const BACKENDS = ["webgpu", "cpu"];
+
+const EXPECTED = loadExpected();
+// The smallest fixture drives the error / cache / device-loss tests.
+const PRIMARY = [...EXPECTED].sort((a, b) => (a.data.tokens?.length ?? 1e9) - (b.data.tokens?.length ?? 1e9))[0] ?? null;
+const NO_EXPECTED = `no expected outputs in tests/browser/expected/*.json (generate them with the native CLI; format in wasm.test.mjs)`;
+
+function modelFile(url) {
+  const p = new URL(url, "http://x/").pathname;
+  return path.join(WWW, decodeURIComponent(p));
+}
+
+let browser, srv;
+const overrides = {};
+before(async () => {
+  if (SKIP) return;
+  if (PRIMARY && existsSync(modelFile(PRIMARY.data.model_url))) {
+    const good = readFileSync(modelFile(PRIMARY.data.model_url));
+    const cfgEdit = (m) => {
+      const cfg = JSON.parse(m.config);
+      return { ...m, config: JSON.stringify({ ...cfg, hidden_size: cfg.hidden_size * 2, num_heads: cfg.num_heads }) };
+    };
+    overrides["/__test__/truncated.safetensors"] = good.subarray(0, Math.floor(good.length / 2));
+    overrides["/__test__/garbage.safetensors"] = Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 7919 + 13) % 251));
+    overrides["/__test__/wrong-arch.safetensors"] = rewriteMetadata(good, cfgEdit);
+    const flipped = Buffer.from(good);
+    const dataStart = 8 + Number(good.readBigUInt64LE(0));
+    for (let i = dataStart; i < flipped.length; i += 4) flipped[i + 3] = 0x7f; // NaN/huge exponents: a solve still runs
+    overrides["/__test__/bitrot.safetensors"] = flipped;
+  }
+  browser = await launchBrowser();
+  srv = await serveWww(overrides);
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+function dump(log, errors) {
+  return `\n--- page log ---\n${log.slice(-60).join("\n")}\n--- page errors ---\n${errors.join("\n")}`;
+}
+
+async function freshPage(query) {
+  const o = await openPage(browser, `${srv.url}${query}`);
+  const state = await waitForState(o.page, ["ready", "error", "loaded"], 300_000);
+  assert.notEqual(state, "error", `the runtime did not start: ${JSON.stringify(await errorTexts(o.page))}${dump(o.log, o.errors)}`);
+  return o;
+}
+
+/** Load a model and solve a puzzle through window.trm; returns { info, passes, result }. */
+async function loadAndSolve(page, { url, tokens, puzzleIds = [], options = {}, loseDeviceAtStep = null }) {
+  return page.evaluate(
+    async ({ url, tokens, puzzleIds, options, loseDeviceAtStep }) => {
+      const stages = [];
+      const info = await window.trm.load(url, (p) => p.type === "stage" && stages.push(p.stage));
+      const passes = [];
+      let lost = false;
+      const result = await window.trm.solve(
+        { tokens, puzzleIds },
+        (p) => {
+          passes.push(p);
+          if (loseDeviceAtStep != null && p.step === loseDeviceAtStep && !p.inner && !lost) {
+            lost = true;
+            window.trm.simulateDeviceLoss();
+          }
+        },
+        options,
+      );
+      return { info, passes, result, stages };
+    },
+    { url, tokens, puzzleIds, options, loseDeviceAtStep },
+  );
+}
+
+// ---------------------------------------------------------------- (a) and (b)
+
+if (!EXPECTED.length) {
+  test("parity with the native CLI", T, () => assert.fail(NO_EXPECTED));
+}
+
+for (const exp of EXPECTED) {
+  for (const backend of BACKENDS) {
+    test(`${backend}: ${exp.name} streams the native CLI's passes`, T, async () => {
+      const d = exp.data;
+      assert.ok(existsSync(modelFile(d.model_url)), `model file ${d.model_url} is missing under www/`);
+      const { page, context, errors, log } = await freshPage(`?backend=${backend}&model=none`);
+      try {
+        assert.equal(await page.evaluate(() => window.trm.backend), backend, `backend reported (${await page.evaluate(() => window.trm.backendReason)})`);
+        const badge = await page.textContent("#backend-badge");
+        assert.match(badge, backend === "webgpu" ? /WebGPU/ : /CPU/);
+        const { info, passes, result, stages } = await loadAndSolve(page, {
+          url: d.model_url,
+          tokens: d.tokens,
+          puzzleIds: d.puzzle_ids ?? [],
+          options: d.max_steps ? { maxSteps: d.max_steps } : {},
+        });
+        if (d.task) assert.equal(info.task, d.task);
+        assert.equal(info.backend, backend);
+        assert.ok(stages.includes("parsing") && stages.includes(backend === "webgpu" ? "compiling shaders" : "warming up"), `stages: ${stages}`);
+        const steps = d.max_steps ?? info.config.halt_max_steps;
+        const outer = passes.filter((p) => !p.inner);
+        assert.equal(outer.length, steps, "one pass per supervision step");
+        assert.deepEqual(outer.map((p) => p.step), Array.from({ length: steps }, (_, i) => i + 1));
+        assert.ok(outer.every((p) => p.backend === backend && p.ms >= 0 && p.haltProb.length === (d.puzzle_ids?.length || d.tokens.length / info.config.seq_len)));
+        assert.equal(result.steps, steps);
+        assert.equal(result.cancelled, false);
+        assert.equal(result.fellBack, null);
+        assert.deepEqual(result.tokens, outer.at(-1).tokens);
+        const mism = comparePasses(outer, d.passes, { steps: d.steps_to_compare, tol: d.tolerance ?? 1e-3 });
+        assert.deepEqual(mism, [], `differences from the native CLI:\n${mism.join("\n")}`);
+        // The page rendered them all.
+        const ui = await page.evaluate(() => ({ n: window.trmApp.state.run?.passes.length, text: document.getElementById("grid-text").textContent }));
+        assert.equal(ui.n, passes.length);
+        assert.ok(ui.text.length > 0);
+        assert.deepEqual(errors, [], dump(log, errors));
+      } finally {
+        await context.close();
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------------------- (c) errors
+
+test("corrupted, garbage and wrong-architecture weights: clear errors, and the page keeps working", T, async () => {
+  assert.ok(PRIMARY, NO_EXPECTED);
+  const d = PRIMARY.data;
+  const { page, context, errors, log } = await freshPage("?backend=cpu&model=none");
+  try {
+    const attempt = async (url, pattern) => {
+      await page.evaluate((u) => window.trmApp.loadModel(u), url);
+      const msgs = await errorTexts(page);
+      assert.equal(msgs.length, 1, `${url}: exactly one error visible: ${JSON.stringify(msgs)}`);
+      assert.match(msgs[0], /Could not load the model/);
+      assert.match(msgs[0], pattern, url);
+      return msgs[0];
+    };
+    const seen = [];
+    seen.push(await attempt("__test__/truncated.safetensors", /\S{3,}.*\S{3,}/));
+    seen.push(await attempt("__test__/garbage.safetensors", /TRM web model|safetensors|header/i));
+    seen.push(await attempt("__test__/wrong-arch.safetensors", /shape|architecture|mismatch|expected|hidden/i));
+    console.log(`error messages shown:\n  ${seen.join("\n  ")}`);
+    // Wrong task for the puzzle: this model with a puzzle of another task.
+    await page.evaluate((u) => window.trmApp.loadModel(u), d.model_url);
+    const task = await page.evaluate(() => window.trm.info.task);
+    assert.equal(await errorTexts(page).then((m) => m.length), 0, "the valid load cleared the load error");
+    const other = task === "sudoku" ? "maze" : "sudoku";
+    await page.selectOption("#task-select", other);
+    await page.click("#solve-btn");
+    assert.ok((await errorTexts(page)).some((m) => /Wrong model for this puzzle/.test(m)));
+    // Out-of-vocabulary tokens straight through the API are refused with a clear message.
+    const bad = await page.evaluate(() => window.trm.solve({ tokens: new Uint32Array(window.trm.info.config.seq_len).fill(99) }).then(() => "ok", (e) => e.message));
+    assert.match(bad, /vocabulary/);
+    // Still working: a valid solve through the UI.
+    await page.selectOption("#task-select", task);
+    await page.fill("#opt-steps", "2");
+    await page.click("#solve-btn");
+    assert.equal(await waitForState(page, ["solved", "error"], 600_000), "solved", dump(log, errors));
+    assert.equal(await page.evaluate(() => window.trmApp.state.run.result.steps), 2);
+    // Bit-rotted weights parse but compute garbage: that must not crash the page either.
+    await page.evaluate(() => window.trmApp.loadModel("__test__/bitrot.safetensors"));
+    await page.click("#solve-btn");
+    const endState = await waitForState(page, ["solved", "error", "loaded"], 600_000);
+    assert.notEqual(endState, "error");
+    assert.deepEqual(errors, [], dump(log, errors));
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- (d) cache
+
+test("cached weights: a second load makes no network request for them", T, async () => {
+  assert.ok(PRIMARY, NO_EXPECTED);
+  const url = PRIMARY.data.model_url;
+  const pathname = new URL(url, srv.url).pathname;
+  const before = srv.hitCount(pathname);
+  const { page, context, errors, log } = await freshPage("?backend=cpu&model=none");
+  const requests = [];
+  context.on("request", (r) => {
+    if (new URL(r.url()).pathname === pathname) requests.push(r.url());
+  });
+  try {
+    const first = await page.evaluate(async (u) => await window.trm.load(u), url);
+    assert.equal(first.source, "network");
+    assert.equal(first.cached, true, first.cacheError);
+    assert.equal(srv.hitCount(pathname), before + 1);
+    assert.equal(requests.length, 1);
+    await page.reload();
+    await waitForState(page, ["ready"], 300_000);
+    const second = await page.evaluate(async (u) => await window.trm.load(u), url);
+    assert.equal(second.source, "cache");
+    assert.equal(second.bytes, first.bytes);
+    assert.equal(srv.hitCount(pathname), before + 1, "the server saw no second request");
+    assert.equal(requests.length, 1, "the browser made no second request");
+    assert.deepEqual(errors, [], dump(log, errors));
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- (e) device loss
+
+test("device loss mid-solve on WebGPU: the solve completes on the CPU", T, async () => {
+  assert.ok(PRIMARY, NO_EXPECTED);
+  const d = PRIMARY.data;
+  const { page, context, errors, log } = await freshPage("?backend=webgpu&model=none");
+  try {
+    assert.equal(await page.evaluate(() => window.trm.backend), "webgpu");
+    const steps = Math.min(6, d.max_steps ?? 16);
+    const { passes, result } = await loadAndSolve(page, {
+      url: d.model_url,
+      tokens: d.tokens,
+      puzzleIds: d.puzzle_ids ?? [],
+      options: { maxSteps: steps },
+      loseDeviceAtStep: 2,
+    });
+    const outer = passes.filter((p) => !p.inner);
+    assert.equal(result.cancelled, false);
+    assert.equal(result.steps, steps, "all steps ran");
+    assert.equal(outer.length, steps);
+    assert.equal(typeof result.fellBack, "string", "fellBack says what happened");
+    assert.equal(result.backend, "cpu");
+    assert.equal(outer[0].backend, "webgpu");
+    assert.equal(outer.at(-1).backend, "cpu");
+    assert.equal(await page.evaluate(() => window.trm.backend), "cpu");
+    // Continuing from the last state keeps the answers on track (within the comparable steps).
+    const mism = comparePasses(outer, d.passes, { steps: Math.min(d.steps_to_compare, steps), tol: d.tolerance ?? 1e-3 });
+    assert.deepEqual(mism, [], mism.join("\n"));
+    await page.waitForFunction(() => /continued on the CPU/.test(document.getElementById("errors").textContent));
+    assert.deepEqual(errors, [], dump(log, errors));
+  } finally {
+    await context.close();
+  }
+});
