@@ -50,10 +50,24 @@ function messageOf(e) {
 /** A wasm trap (a Rust panic with panic=abort, out of memory): the instance may be unusable. */
 const isFatal = (e) => typeof WebAssembly !== "undefined" && e instanceof WebAssembly.RuntimeError;
 
+// console_error_panic_hook reports a Rust panic through console.error just before the trap:
+// remember it, so the error message says what panicked instead of just "unreachable".
+let lastPanic = null;
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  const text = args.map((a) => (typeof a === "string" ? a : messageOf(a))).join(" ");
+  if (/panicked at/.test(text)) lastPanic = text.split("\n\nStack:")[0].trim();
+  consoleError(...args);
+};
+
 function fail(op, id, e) {
   const fatal = isFatal(e);
   let message = messageOf(e);
-  if (fatal) message = `The runtime crashed (${message}). It will be restarted; load the model again.`;
+  if (fatal) {
+    const why = lastPanic ? `${lastPanic} (${message})` : message;
+    message = `The runtime crashed: ${why}. It will be restarted; load the model again.`;
+    lastPanic = null;
+  }
   post({ type: "error", id, op, message, fatal });
 }
 

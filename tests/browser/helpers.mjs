@@ -124,7 +124,7 @@ export function rewriteMetadata(buf, edit) {
 }
 
 /** A mock-runtime model (real safetensors container, fake tensors). */
-export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, names = null } = {}) {
+export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, names = null, panic = false } = {}) {
   const dims = { sudoku: [81, 11], maze: [900, 6], arc: [900, 12] }[task];
   const config = {
     seq_len: dims[0],
@@ -143,6 +143,7 @@ export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4
   };
   const metadata = { format: "trm-web", format_version: "1", config: JSON.stringify(config), storage: "f32", source: "mock", mock_step_ms: String(stepMs) };
   if (names) metadata.puzzle_identifiers = JSON.stringify(names);
+  if (panic) metadata.mock_panic = "1";
   const emb = new Float32Array(dims[1] * hidden).map((_, i) => Math.sin(i));
   return makeSafetensors({ "embed_tokens.weight": { shape: [dims[1], hidden], data: emb }, "q_head.bias": { shape: [2], data: new Float32Array([0, 0]) } }, metadata);
 }

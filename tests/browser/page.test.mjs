@@ -282,6 +282,28 @@ test("corrupted, garbage and wrong-architecture files give clear errors; the pag
   );
 });
 
+test("a runtime crash (Rust panic) is reported with its message; the runtime restarts and keeps working", T, async () => {
+  await withSite(mockSite({ "/models/panic.safetensors": mockModel({ task: "sudoku", steps: 4, panic: true }) }), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&model=models/panic.safetensors`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      await page.click("#solve-btn");
+      await page.waitForFunction(() => /runtime crashed/.test(document.getElementById("errors").textContent));
+      const msgs = await errorTexts(page);
+      assert.ok(msgs.some((m) => /The solve failed: The runtime crashed: panicked at src\/web\.rs.*mock panic for the tests/s.test(m)), JSON.stringify(msgs));
+      assert.ok(!msgs.some((m) => /Stack:/.test(m)), "no stack dump in the message");
+      // The client restarted the worker and the page reloaded the model by itself.
+      assert.equal(await waitForState(page, ["loaded"]), "loaded");
+      await page.evaluate(() => window.trmApp.loadModel("mock-sudoku"));
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 test("device loss mid-solve: the solve continues on the CPU and says so", T, async () => {
   await withSite(mockSite(), async (srv) => {
     const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=webgpu&model=mock-slow`);
