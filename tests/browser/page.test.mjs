@@ -211,11 +211,21 @@ test("weights are cached: a second load makes no network request; progress is by
       const again = await page.evaluate(async () => (await window.trm.load("models/big.safetensors")).source);
       assert.equal(again, "cache");
       assert.equal(srv.hitCount("/models/big.safetensors"), 1);
+      // A new version (another ?v=) is downloaded and replaces the old one in the cache.
+      const versions = await page.evaluate(async () => {
+        const src = [];
+        for (const u of ["models/big.safetensors?v=2", "models/big.safetensors?v=2"]) src.push((await window.trm.load(u)).source);
+        const keys = (await (await caches.open("trm-weights-v1")).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search);
+        return { src, keys: keys.filter((k) => k.startsWith("/models/big")) };
+      });
+      assert.deepEqual(versions.src, ["network", "cache"]);
+      assert.deepEqual(versions.keys, ["/models/big.safetensors?v=2"]);
+      assert.equal(srv.hitCount("/models/big.safetensors"), 2);
       // Deleting the cache makes the next load download again.
       await page.click("#clear-cache-btn");
       await page.waitForFunction(() => /deleted/.test(document.getElementById("cache-text").textContent));
       assert.equal(await page.evaluate(async () => (await window.trm.load("models/big.safetensors")).source), "network");
-      assert.equal(srv.hitCount("/models/big.safetensors"), 2);
+      assert.equal(srv.hitCount("/models/big.safetensors"), 3);
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
