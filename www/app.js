@@ -103,6 +103,7 @@ const state = {
   run: null,
   view: 0,
   loading: false,
+  loadSeq: 0,
   metrics: { readyMs: null, firstLoadedMs: null, firstPassMs: null, renderedPasses: 0 },
   errors: [],
 };
@@ -671,6 +672,7 @@ async function loadModel(source, entry) {
   if (!c) return;
   clearMessages("load");
   if (c.solving) c.cancel();
+  state.loadSeq++;
   state.loading = true;
   state.pendingEntry = entry;
   setState("loading");
@@ -784,9 +786,13 @@ function startClient() {
     state.info = null;
     $("model-info").textContent = "The runtime was restarted: load the model again.";
     setBadge();
+    setState(client.isReady ? "ready" : "starting");
+    const seq = state.loadSeq;
     client.ready.then(() => {
       setBadge();
-      if (state.modelEntry?.url) loadModel(state.modelEntry.url, state.modelEntry);
+      setState("ready");
+      // Reload the last good model, unless someone loaded another one meanwhile.
+      if (state.loadSeq === seq && state.modelEntry?.url) loadModel(state.modelEntry.url, state.modelEntry);
     }, () => setBadge());
   });
   return client.ready.then(

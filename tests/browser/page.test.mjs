@@ -302,8 +302,8 @@ test("a runtime crash (Rust panic) is reported with its message; the runtime res
       const msgs = await errorTexts(page);
       assert.ok(msgs.some((m) => /The solve failed: The runtime crashed: panicked at src\/web\.rs.*mock panic for the tests/s.test(m)), JSON.stringify(msgs));
       assert.ok(!msgs.some((m) => /Stack:/.test(m)), "no stack dump in the message");
-      // The client restarted the worker and the page reloaded the model by itself.
-      assert.equal(await waitForState(page, ["loaded"]), "loaded");
+      // The client restarted the worker and the page reloads the model by itself.
+      await page.waitForFunction(() => window.trm.info?.url?.endsWith("/models/panic.safetensors") && document.body.dataset.state === "loaded");
       await page.evaluate(() => window.trmApp.loadModel("mock-sudoku"));
       await page.click("#solve-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
