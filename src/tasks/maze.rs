@@ -1,0 +1,677 @@
+//! Mazes: the reference text/token layout, shortest-path labelling, a validator for predicted
+//! paths, a seeded generator and the 8 dihedral transforms.
+//!
+//! Token layout (§5.3): 900 tokens (30x30, row-major); 0 = PAD, then the charset `"# SGo"`:
+//! 1 = `#` wall, 2 = ` ` open, 3 = `S` start, 4 = `G` goal, 5 = `o` path (labels only).
+//!
+//! **Smaller mazes** are placed at the top-left of the 30x30 canvas and the rest is filled with
+//! wall (`#`), never PAD: the reference data are always full 30x30 grids of `# SGo`, so a model
+//! trained on them has never seen PAD in a maze, while surplus wall is just more maze that no
+//! shortest path can use. Path lengths and validity are unchanged by this padding.
+
+use super::{Dihedral, Result, TaskError, csv_data_lines, item_seed, parse_rating, split_csv_row};
+use rand::rngs::SmallRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Side of the model canvas.
+pub const SIZE: usize = 30;
+/// Tokens per maze.
+pub const SEQ_LEN: usize = SIZE * SIZE;
+/// Vocabulary size: PAD + `# SGo`.
+pub const VOCAB_SIZE: usize = 6;
+/// Characters of tokens 1..=5, in order.
+pub const CHARSET: &str = "# SGo";
+
+/// One maze cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cell {
+    Wall,
+    Open,
+    Start,
+    Goal,
+    /// A cell on the solution path (only in labels and predictions).
+    Path,
+}
+
+impl Cell {
+    /// Model token (1..=5).
+    pub const fn token(self) -> u8 {
+        match self {
+            Cell::Wall => 1,
+            Cell::Open => 2,
+            Cell::Start => 3,
+            Cell::Goal => 4,
+            Cell::Path => 5,
+        }
+    }
+
+    /// Cell of a token; `None` for PAD (0) and out-of-vocabulary tokens.
+    pub const fn from_token(t: u8) -> Option<Cell> {
+        match t {
+            1 => Some(Cell::Wall),
+            2 => Some(Cell::Open),
+            3 => Some(Cell::Start),
+            4 => Some(Cell::Goal),
+            5 => Some(Cell::Path),
+            _ => None,
+        }
+    }
+
+    /// Text character (`# SGo`).
+    pub const fn to_char(self) -> char {
+        match self {
+            Cell::Wall => '#',
+            Cell::Open => ' ',
+            Cell::Start => 'S',
+            Cell::Goal => 'G',
+            Cell::Path => 'o',
+        }
+    }
+
+    /// Cell of a text character.
+    pub const fn from_char(c: char) -> Option<Cell> {
+        match c {
+            '#' => Some(Cell::Wall),
+            ' ' => Some(Cell::Open),
+            'S' => Some(Cell::Start),
+            'G' => Some(Cell::Goal),
+            'o' => Some(Cell::Path),
+            _ => None,
+        }
+    }
+
+    /// Whether a path may pass through the cell.
+    pub const fn passable(self) -> bool {
+        !matches!(self, Cell::Wall)
+    }
+}
+
+/// A rectangular maze of at most 30x30 cells, row-major.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Maze {
+    rows: usize,
+    cols: usize,
+    cells: Vec<Cell>,
+}
+
+impl Maze {
+    /// Builds a maze from row-major cells (1..=30 rows and columns).
+    pub fn new(rows: usize, cols: usize, cells: Vec<Cell>) -> Result<Maze> {
+        if !(1..=SIZE).contains(&rows) || !(1..=SIZE).contains(&cols) {
+            return Err(TaskError::invalid(format!(
+                "maze size {rows}x{cols} outside 1..=30 x 1..=30"
+            )));
+        }
+        if cells.len() != rows * cols {
+            return Err(TaskError::invalid(format!(
+                "{} cells for a {rows}x{cols} maze",
+                cells.len()
+            )));
+        }
+        Ok(Maze { rows, cols, cells })
+    }
+
+    /// Parses the text forms: the reference one-line form (exactly 900 characters of `# SGo`,
+    /// read as 30x30) or several lines of equal length (at most 30x30). Trailing `\r` and a
+    /// final empty line are tolerated; spaces are cells, so nothing else is trimmed.
+    pub fn parse(text: &str) -> Result<Maze> {
+        let mut lines: Vec<&str> = text
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .collect();
+        while lines.len() > 1 && lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        if lines.len() == 1 && lines[0].chars().count() == SEQ_LEN {
+            return Self::from_chars(SIZE, SIZE, lines[0]);
+        }
+        let rows = lines.len();
+        let cols = lines.first().map_or(0, |l| l.chars().count());
+        if let Some((i, l)) = lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.chars().count() != cols)
+        {
+            return Err(TaskError::invalid(format!(
+                "line {} has {} characters, expected {cols} like the first line",
+                i + 1,
+                l.chars().count()
+            )));
+        }
+        Self::from_chars(rows, cols, &lines.concat())
+    }
+
+    fn from_chars(rows: usize, cols: usize, s: &str) -> Result<Maze> {
+        let cells = s
+            .chars()
+            .enumerate()
+            .map(|(i, ch)| {
+                Cell::from_char(ch).ok_or_else(|| {
+                    TaskError::invalid(format!(
+                        "unexpected character {ch:?} at cell {i} (expected one of \"# SGo\")"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Maze::new(rows, cols, cells)
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Row-major cells.
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// Cell at row `r`, column `c`, if inside.
+    pub fn get(&self, r: usize, c: usize) -> Option<Cell> {
+        (r < self.rows && c < self.cols).then(|| self.cells[r * self.cols + c])
+    }
+
+    /// One line, row-major (for a 30x30 maze: the reference 900-character form).
+    pub fn to_line(&self) -> String {
+        self.cells.iter().map(|c| c.to_char()).collect()
+    }
+
+    /// One text line per row.
+    pub fn to_text(&self) -> String {
+        let mut s = String::with_capacity(self.rows * (self.cols + 1));
+        for r in 0..self.rows {
+            s.extend(
+                self.cells[r * self.cols..(r + 1) * self.cols]
+                    .iter()
+                    .map(|c| c.to_char()),
+            );
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The 30x30 model form: this maze at the top-left, walls elsewhere (see module docs).
+    pub fn padded(&self) -> Maze {
+        let mut cells = vec![Cell::Wall; SEQ_LEN];
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                cells[r * SIZE + c] = self.cells[r * self.cols + c];
+            }
+        }
+        Maze {
+            rows: SIZE,
+            cols: SIZE,
+            cells,
+        }
+    }
+
+    /// The `rows` x `cols` top-left part (undoes [`Maze::padded`]).
+    pub fn cropped(&self, rows: usize, cols: usize) -> Result<Maze> {
+        if rows > self.rows || cols > self.cols {
+            return Err(TaskError::invalid("crop larger than the maze"));
+        }
+        let mut cells = Vec::with_capacity(rows * cols);
+        for r in 0..rows {
+            cells.extend_from_slice(&self.cells[r * self.cols..r * self.cols + cols]);
+        }
+        Maze::new(rows, cols, cells)
+    }
+
+    /// Model tokens of the padded 30x30 form.
+    pub fn to_tokens(&self) -> [u8; SEQ_LEN] {
+        let p = if self.rows == SIZE && self.cols == SIZE {
+            None
+        } else {
+            Some(self.padded())
+        };
+        let m = p.as_ref().unwrap_or(self);
+        let mut out = [0u8; SEQ_LEN];
+        for (o, c) in out.iter_mut().zip(m.cells.iter()) {
+            *o = c.token();
+        }
+        out
+    }
+
+    /// Decodes 900 tokens into a 30x30 maze; PAD or unknown tokens are an error.
+    pub fn from_tokens(tokens: &[u8]) -> Result<Maze> {
+        if tokens.len() != SEQ_LEN {
+            return Err(TaskError::invalid(format!(
+                "expected 900 tokens, got {}",
+                tokens.len()
+            )));
+        }
+        let cells = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                Cell::from_token(t).ok_or_else(|| {
+                    TaskError::invalid(format!("token {t} at position {i} is not a maze cell"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Maze::new(SIZE, SIZE, cells)
+    }
+
+    fn find(&self, want: Cell) -> Vec<usize> {
+        (0..self.cells.len())
+            .filter(|&i| self.cells[i] == want)
+            .collect()
+    }
+
+    /// Position `(row, col)` of the single `S`, if exactly one.
+    pub fn start(&self) -> Option<(usize, usize)> {
+        match self.find(Cell::Start)[..] {
+            [i] => Some((i / self.cols, i % self.cols)),
+            _ => None,
+        }
+    }
+
+    /// Position `(row, col)` of the single `G`, if exactly one.
+    pub fn goal(&self) -> Option<(usize, usize)> {
+        match self.find(Cell::Goal)[..] {
+            [i] => Some((i / self.cols, i % self.cols)),
+            _ => None,
+        }
+    }
+
+    /// The same maze with path cells turned back into open cells (the model input of a label).
+    pub fn without_path(&self) -> Maze {
+        let cells = self
+            .cells
+            .iter()
+            .map(|&c| if c == Cell::Path { Cell::Open } else { c })
+            .collect();
+        Maze {
+            rows: self.rows,
+            cols: self.cols,
+            cells,
+        }
+    }
+
+    /// Number of path (`o`) cells.
+    pub fn path_len(&self) -> usize {
+        self.cells.iter().filter(|&&c| c == Cell::Path).count()
+    }
+
+    fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let (r, c) = (i / self.cols, i % self.cols);
+        let up = (r > 0).then(|| i - self.cols);
+        let down = (r + 1 < self.rows).then(|| i + self.cols);
+        let left = (c > 0).then(|| i - 1);
+        let right = (c + 1 < self.cols).then(|| i + 1);
+        [up, down, left, right].into_iter().flatten()
+    }
+
+    /// Breadth-first distances from cell `from` through cells accepted by `ok`.
+    fn bfs(&self, from: usize, ok: impl Fn(Cell) -> bool) -> Vec<u32> {
+        let mut dist = vec![u32::MAX; self.cells.len()];
+        let mut q = VecDeque::new();
+        dist[from] = 0;
+        q.push_back(from);
+        while let Some(i) = q.pop_front() {
+            for n in self.neighbours(i) {
+                if dist[n] == u32::MAX && ok(self.cells[n]) {
+                    dist[n] = dist[i] + 1;
+                    q.push_back(n);
+                }
+            }
+        }
+        dist
+    }
+
+    /// Number of moves of a shortest S-to-G route through non-wall cells, if one exists.
+    pub fn shortest_distance(&self) -> Option<usize> {
+        let (s, g) = (self.start()?, self.goal()?);
+        let d = self.bfs(s.0 * self.cols + s.1, Cell::passable)[g.0 * self.cols + g.1];
+        (d != u32::MAX).then_some(d as usize)
+    }
+
+    /// This maze (path cells ignored) labelled with one shortest path; ties are broken by
+    /// `rng` when given, else by the fixed order up, down, left, right. `None` without exactly
+    /// one S and one G, or when G is unreachable.
+    pub fn solve_with<R: Rng>(&self, mut rng: Option<&mut R>) -> Option<Maze> {
+        let base = self.without_path();
+        let (s, g) = (base.start()?, base.goal()?);
+        let (s, g) = (s.0 * self.cols + s.1, g.0 * self.cols + g.1);
+        let dist = base.bfs(g, Cell::passable);
+        if dist[s] == u32::MAX {
+            return None;
+        }
+        let mut out = base.clone();
+        let mut at = s;
+        while dist[at] > 1 {
+            let next: Vec<usize> = base
+                .neighbours(at)
+                .filter(|&n| dist[n] == dist[at] - 1)
+                .collect();
+            at = match rng.as_deref_mut() {
+                Some(r) => *next.choose(r)?,
+                None => *next.first()?,
+            };
+            out.cells[at] = Cell::Path;
+        }
+        Some(out)
+    }
+
+    /// [`Maze::solve_with`] with the fixed tie-break order.
+    pub fn solve(&self) -> Option<Maze> {
+        self.solve_with::<SmallRng>(None)
+    }
+
+    /// Applies a dihedral transform (ids as in the reference, §5.3).
+    pub fn transform(&self, t: Dihedral) -> Maze {
+        match t.apply(self.rows, self.cols, &self.cells) {
+            Some((rows, cols, cells)) => Maze { rows, cols, cells },
+            None => self.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Maze {
+    /// The multi-line text form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl fmt::Debug for Maze {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Maze {}x{}\n{}", self.rows, self.cols, self.to_text())
+    }
+}
+
+/// How a predicted grid answers a maze.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// Walls, open cells, S and G are unchanged except that path marks (`o`) were put on open
+    /// cells only, and the marks connect S to G.
+    pub valid_path: bool,
+    /// A valid path that is also shortest: exactly one shortest route is marked, nothing else.
+    pub shortest: bool,
+    /// Identical to the label (labels are one shortest path among possibly several).
+    pub exact: bool,
+}
+
+/// Judges `prediction` for maze `puzzle` (any path marks in `puzzle` are ignored); `label`, if
+/// given, decides [`Verdict::exact`]. Shapes must match, else nothing is valid.
+pub fn judge(puzzle: &Maze, prediction: &Maze, label: Option<&Maze>) -> Verdict {
+    let puzzle = puzzle.without_path();
+    let exact = label.is_some_and(|l| l == prediction);
+    let (Some(s), Some(g), Some(dist)) =
+        (puzzle.start(), puzzle.goal(), puzzle.shortest_distance())
+    else {
+        return Verdict {
+            exact,
+            ..Verdict::default()
+        };
+    };
+    if prediction.rows != puzzle.rows || prediction.cols != puzzle.cols {
+        return Verdict {
+            exact,
+            ..Verdict::default()
+        };
+    }
+    let kept = puzzle
+        .cells
+        .iter()
+        .zip(prediction.cells.iter())
+        .all(|(&p, &q)| p == q || (p == Cell::Open && q == Cell::Path));
+    let cols = puzzle.cols;
+    let (s, g) = (s.0 * cols + s.1, g.0 * cols + g.1);
+    let reach = prediction.bfs(s, |c| matches!(c, Cell::Path | Cell::Goal));
+    let valid_path = kept && reach[g] != u32::MAX;
+    let shortest = valid_path && prediction.path_len() + 1 == dist;
+    Verdict {
+        valid_path,
+        shortest,
+        exact,
+    }
+}
+
+/// [`judge`] on model output tokens (900, padded form); undecodable tokens make it invalid.
+pub fn judge_tokens(puzzle: &Maze, tokens: &[u8], label: Option<&Maze>) -> Verdict {
+    match Maze::from_tokens(tokens) {
+        Ok(pred) => judge(&puzzle.padded(), &pred, label.map(|l| l.padded()).as_ref()),
+        Err(_) => Verdict::default(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+/// Generator settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MazeParams {
+    /// Rows, 2..=30.
+    pub rows: usize,
+    /// Columns, 2..=30.
+    pub cols: usize,
+    /// 0.0..=1.0. Raises the wall density (more branching and dead ends, up to the
+    /// percolation threshold at 1.0) and pushes the goal towards the far end of the start's
+    /// region, so the shortest path gets longer and more winding.
+    pub hardness: f64,
+}
+
+impl Default for MazeParams {
+    /// 30x30 at full hardness, like Maze-Hard.
+    fn default() -> Self {
+        MazeParams {
+            rows: SIZE,
+            cols: SIZE,
+            hardness: 1.0,
+        }
+    }
+}
+
+impl MazeParams {
+    fn validate(&self) -> Result<()> {
+        if !(2..=SIZE).contains(&self.rows) || !(2..=SIZE).contains(&self.cols) {
+            return Err(TaskError::invalid(format!(
+                "maze size {}x{} outside 2..=30 x 2..=30",
+                self.rows, self.cols
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.hardness) {
+            return Err(TaskError::invalid(format!(
+                "hardness {} outside 0..=1",
+                self.hardness
+            )));
+        }
+        Ok(())
+    }
+
+    /// Shortest-path length the generator aims for: at full hardness 12% of the cell count
+    /// (108 moves on 30x30, close to Maze-Hard's >110), scaled down linearly with hardness.
+    pub fn target_distance(&self) -> usize {
+        ((self.rows * self.cols) as f64 * 0.12 * self.hardness)
+            .round()
+            .max(1.0) as usize
+    }
+}
+
+/// A generated maze: the puzzle (no path) and its label (one shortest path marked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    pub puzzle: Maze,
+    pub solution: Maze,
+    /// Moves on the shortest path (path cells + 1).
+    pub distance: usize,
+}
+
+impl Generated {
+    /// The reference CSV row (30x30 padded), `source` = `gen-<rows>x<cols>`, rating = distance.
+    pub fn to_row(&self) -> Row {
+        Row {
+            source: format!("gen-{}x{}", self.puzzle.rows, self.puzzle.cols),
+            question: self.puzzle.padded(),
+            answer: self.solution.padded(),
+            rating: self.distance as f64,
+        }
+    }
+}
+
+/// Generates one maze, fully determined by `seed` and `params`.
+///
+/// Walls are scattered at random with a density set by the hardness; the start is taken at
+/// the periphery of the largest open region (with probability = hardness) or anywhere in it,
+/// and the goal among the cells at least `hardness` x (largest distance) away. Up to 64 draws
+/// are made and the first reaching [`MazeParams::target_distance`] is kept (else the longest).
+pub fn generate(seed: u64, params: MazeParams) -> Result<Generated> {
+    params.validate()?;
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut best: Option<Generated> = None;
+    for _ in 0..64 {
+        if let Some(g) = draw(&mut rng, &params) {
+            let done = g.distance >= params.target_distance();
+            if best.as_ref().is_none_or(|b| g.distance > b.distance) {
+                best = Some(g);
+            }
+            if done {
+                break;
+            }
+        }
+    }
+    best.ok_or_else(|| TaskError::invalid("could not place a start and a goal"))
+}
+
+fn draw<R: Rng>(rng: &mut R, p: &MazeParams) -> Option<Generated> {
+    let (rows, cols, h) = (p.rows, p.cols, p.hardness);
+    let density = 0.15 + 0.27 * h;
+    let cells: Vec<Cell> = (0..rows * cols)
+        .map(|_| {
+            if rng.random_bool(density) {
+                Cell::Wall
+            } else {
+                Cell::Open
+            }
+        })
+        .collect();
+    let mut maze = Maze { rows, cols, cells };
+    // Largest open region.
+    let mut region = vec![usize::MAX; rows * cols];
+    let mut best = (0usize, 0usize); // (size, seed cell)
+    for i in 0..rows * cols {
+        if maze.cells[i] == Cell::Open && region[i] == usize::MAX {
+            let d = maze.bfs(i, Cell::passable);
+            let members: Vec<usize> = (0..d.len()).filter(|&k| d[k] != u32::MAX).collect();
+            for &m in &members {
+                region[m] = i;
+            }
+            if members.len() > best.0 {
+                best = (members.len(), i);
+            }
+        }
+    }
+    if best.0 < 2 {
+        return None;
+    }
+    let members: Vec<usize> = (0..rows * cols).filter(|&k| region[k] == best.1).collect();
+    let mut start = *members.choose(rng)?;
+    if rng.random_bool(h) {
+        // Periphery: the farthest cell from a random one.
+        let d = maze.bfs(start, Cell::passable);
+        let far = members.iter().map(|&k| d[k]).max()?;
+        let ends: Vec<usize> = members.iter().copied().filter(|&k| d[k] == far).collect();
+        start = *ends.choose(rng)?;
+    }
+    let d = maze.bfs(start, Cell::passable);
+    let far = members.iter().map(|&k| d[k]).max()?;
+    let lo = ((far as f64) * h).ceil().max(1.0) as u32;
+    let goals: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&k| d[k] >= lo && k != start)
+        .collect();
+    let goal = *goals.choose(rng)?;
+    maze.cells[start] = Cell::Start;
+    maze.cells[goal] = Cell::Goal;
+    let solution = maze.solve_with(Some(rng))?;
+    Some(Generated {
+        distance: d[goal] as usize,
+        puzzle: maze,
+        solution,
+    })
+}
+
+/// `count` mazes as reference CSV text (header included, 30x30 padded rows); maze `i` uses
+/// seed `item_seed(seed, i)`.
+pub fn generate_csv(count: usize, seed: u64, params: MazeParams) -> Result<String> {
+    params.validate()?;
+    let mut out = String::with_capacity(64 + count * 1820);
+    out.push_str(super::sudoku::CSV_HEADER);
+    out.push('\n');
+    for i in 0..count {
+        out.push_str(
+            &generate(item_seed(seed, i as u64), params)?
+                .to_row()
+                .to_csv(),
+        );
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+/// One row of the reference CSV (`source,question,answer,rating`); grids are 30x30.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub source: String,
+    pub question: Maze,
+    pub answer: Maze,
+    pub rating: f64,
+}
+
+impl Row {
+    /// Parses one CSV data line (grids: exactly 900 characters each).
+    pub fn parse(text: &str, line: usize) -> Result<Row> {
+        let [source, q, a, rating] = split_csv_row(text, line)?;
+        let grid = |what: &str, s: &str| {
+            let n = s.chars().count();
+            if n != SEQ_LEN {
+                return Err(TaskError::Csv {
+                    line,
+                    msg: format!("{what}: expected 900 characters, found {n}"),
+                });
+            }
+            Maze::from_chars(SIZE, SIZE, s).map_err(|e| TaskError::Csv {
+                line,
+                msg: format!("{what}: {e}"),
+            })
+        };
+        Ok(Row {
+            source: source.to_string(),
+            question: grid("question", q)?,
+            answer: grid("answer", a)?,
+            rating: parse_rating(rating, line)?,
+        })
+    }
+
+    /// The CSV line (without newline).
+    pub fn to_csv(&self) -> String {
+        format!(
+            "{},{},{},{}",
+            self.source,
+            self.question.to_line(),
+            self.answer.to_line(),
+            self.rating
+        )
+    }
+}
+
+/// Parses a whole reference CSV text (header skipped); stops at the first malformed line.
+pub fn parse_csv(text: &str) -> Result<Vec<Row>> {
+    csv_rows(text).collect()
+}
+
+/// Lazily parses the data lines of a reference CSV text.
+pub fn csv_rows(text: &str) -> impl Iterator<Item = Result<Row>> + '_ {
+    csv_data_lines(text).map(|(n, l)| Row::parse(l, n))
+}
