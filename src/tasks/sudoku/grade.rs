@@ -113,6 +113,29 @@ impl Technique {
 /// error is graded `Extreme` rather than `Expert`.
 pub const EXTREME_GUESSES: u64 = 20;
 
+impl fmt::Display for Technique {
+    /// The name a solver would use, e.g. "hidden single", "X-Wing".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Technique::*;
+        f.write_str(match self {
+            HiddenSingle => "hidden single",
+            NakedSingle => "naked single",
+            LockedCandidates => "locked candidates",
+            NakedPair => "naked pair",
+            HiddenPair => "hidden pair",
+            XWing => "X-Wing",
+            NakedTriple => "naked triple",
+            HiddenTriple => "hidden triple",
+            Swordfish => "Swordfish",
+            XYWing => "XY-Wing",
+            NakedQuad => "naked quad",
+            HiddenQuad => "hidden quad",
+            Trial => "trial and error",
+            NestedTrial => "nested trial and error",
+        })
+    }
+}
+
 /// Result of [`grade`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grading {
@@ -544,5 +567,46 @@ impl Logic {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::sudoku::{Difficulty, generate, solve};
+
+    /// Every deduction must keep the true solution: no technique may remove a solution digit.
+    #[test]
+    fn techniques_never_eliminate_the_solution() {
+        let mut seen = [false; 14];
+        for seed in 0..60u64 {
+            let d = Difficulty::ALL[(seed % 5) as usize];
+            let g = generate(seed, d);
+            let sol = solve(&g.puzzle).unique().unwrap();
+            let mut logic = Logic::new(&g.puzzle);
+            while !logic.solved() {
+                let Some(t) = logic.step() else { break };
+                seen[t as usize] = true;
+                for c in 0..81 {
+                    let v = sol.cells()[c];
+                    if logic.val[c] != 0 {
+                        assert_eq!(logic.val[c], v, "{t:?} placed a wrong digit");
+                    } else {
+                        assert!(
+                            logic.cand[c] & (1 << (v - 1)) != 0,
+                            "{t:?} removed the solution"
+                        );
+                    }
+                }
+            }
+        }
+        for t in [
+            Technique::LockedCandidates,
+            Technique::NakedPair,
+            Technique::XYWing,
+            Technique::Trial,
+        ] {
+            assert!(seen[t as usize], "{t:?} never exercised");
+        }
     }
 }
