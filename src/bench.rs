@@ -1,0 +1,94 @@
+//! `trm bench`: how fast one supervision step runs on a backend, in the units that allow a
+//! comparison — ms per step, ms per network call, achieved GFLOP/s (from the shapes), and the
+//! GFLOP/s of one large matmul on the same backend as the ceiling.
+
+use std::time::Instant;
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::model::Trm;
+use crate::recursion::{Batch, Recursion, SolveOptions};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BenchReport {
+    pub model: String,
+    pub backend: String,
+    pub batch: usize,
+    pub steps_timed: usize,
+    pub params: usize,
+    pub ms_per_step: f64,
+    pub ms_per_step_per_puzzle: f64,
+    pub ms_per_net_call: f64,
+    pub gflops: f64,
+    pub matmul_gflops: f64,
+    pub fraction_of_matmul: f64,
+    /// First step, including kernel compilation on GPU backends.
+    pub first_step_ms: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// GFLOP/s of an n×n·n×n matmul, median of `reps` runs after a warm-up.
+pub fn matmul_gflops(device: &Device, n: usize, reps: usize) -> f64 {
+    let data: Vec<f32> = (0..n * n).map(|i| ((i % 97) as f32 - 48.0) / 97.0).collect();
+    let a = Tensor::<2>::from_data(TensorData::new(data.clone(), [n, n]), device);
+    let b = Tensor::<2>::from_data(TensorData::new(data, [n, n]), device);
+    let run = || {
+        let t = Instant::now();
+        let c = a.clone().matmul(b.clone());
+        // Reading one value forces the work to finish on asynchronous backends.
+        let _ = c.slice([0..1, 0..1]).into_data();
+        t.elapsed().as_secs_f64()
+    };
+    run();
+    let times: Vec<f64> = (0..reps).map(|_| run()).collect();
+    2.0 * (n as f64).powi(3) / median(times) / 1e9
+}
+
+/// Time `steps` supervision steps (after one warm-up step) of `model` at batch `batch`.
+pub fn bench_model(
+    model: &Trm,
+    name: &str,
+    backend: &str,
+    device: &Device,
+    batch: usize,
+    steps: usize,
+) -> Result<BenchReport, String> {
+    let cfg = &model.config;
+    // A valid token grid: every cell the first non-PAD token.
+    let rows = vec![vec![1u32.min(cfg.vocab_size as u32 - 1); cfg.seq_len]; batch];
+    let batch_in = Batch::new(&rows, &[], model).map_err(|e| e.to_string())?;
+    let options = SolveOptions { max_steps: steps + 1, stop_on_halt: false, inner: false };
+    let mut rec = Recursion::new(model, &batch_in, options, device);
+    let t0 = Instant::now();
+    rec.step().read()?;
+    let first_step_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut times = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        let t = Instant::now();
+        rec.step().read()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let step_s = median(times);
+    let flops = 2.0 * cfg.macs_per_step() as f64 * batch as f64;
+    let gflops = flops / step_s / 1e9;
+    let matmul = matmul_gflops(device, 1024, 5);
+    Ok(BenchReport {
+        model: name.to_string(),
+        backend: backend.to_string(),
+        batch,
+        steps_timed: steps,
+        params: cfg.param_count(),
+        ms_per_step: step_s * 1e3,
+        ms_per_step_per_puzzle: step_s * 1e3 / batch as f64,
+        ms_per_net_call: step_s * 1e3 / cfg.net_calls_per_step() as f64,
+        gflops,
+        matmul_gflops: matmul,
+        fraction_of_matmul: gflops / matmul,
+        first_step_ms,
+    })
+}

@@ -1,0 +1,395 @@
+//! TRM hyper-parameters, named exactly like the reference's `TinyRecursiveReasoningModel_ACTV1Config`
+//! so a fixture's `config.json` or the `arch:` block of a checkpoint's `all_config.yaml` reads as is.
+
+use serde::{Deserialize, Serialize};
+
+/// How positions are encoded. The reference treats any string other than `rope` and `learned`
+/// as "no position encoding" (the Sudoku-MLP uses `none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum PosEncoding {
+    Rope,
+    Learned,
+    None,
+}
+
+impl From<String> for PosEncoding {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "rope" => PosEncoding::Rope,
+            "learned" => PosEncoding::Learned,
+            _ => PosEncoding::None,
+        }
+    }
+}
+
+impl From<PosEncoding> for String {
+    fn from(p: PosEncoding) -> Self {
+        match p {
+            PosEncoding::Rope => "rope",
+            PosEncoding::Learned => "learned",
+            PosEncoding::None => "none",
+        }
+        .to_string()
+    }
+}
+
+fn default_puzzle_emb_len() -> usize {
+    16
+}
+fn default_eps() -> f64 {
+    1e-5
+}
+fn default_theta() -> f64 {
+    10000.0
+}
+fn default_true() -> bool {
+    true
+}
+fn default_halt() -> usize {
+    16
+}
+
+/// The architecture of one TRM network. Field names follow the reference (`H_cycles`, ...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrmConfig {
+    pub seq_len: usize,
+    pub vocab_size: usize,
+    pub num_puzzle_identifiers: usize,
+    #[serde(default)]
+    pub puzzle_emb_ndim: usize,
+    #[serde(default = "default_puzzle_emb_len")]
+    pub puzzle_emb_len: usize,
+    #[serde(rename = "H_cycles")]
+    pub h_cycles: usize,
+    #[serde(rename = "L_cycles")]
+    pub l_cycles: usize,
+    #[serde(rename = "L_layers")]
+    pub l_layers: usize,
+    pub hidden_size: usize,
+    pub num_heads: usize,
+    pub expansion: f64,
+    pub pos_encodings: PosEncoding,
+    #[serde(default)]
+    pub mlp_t: bool,
+    #[serde(default = "default_halt")]
+    pub halt_max_steps: usize,
+    #[serde(default = "default_eps")]
+    pub rms_norm_eps: f64,
+    #[serde(default = "default_theta")]
+    pub rope_theta: f64,
+    #[serde(rename = "no_ACT_continue", default = "default_true")]
+    pub no_act_continue: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("unsupported TRM configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl TrmConfig {
+    /// Number of prefix positions that hold the puzzle embedding: `puzzle_emb_len` when set,
+    /// otherwise ceil(`puzzle_emb_ndim` / hidden).
+    pub fn prefix_len(&self) -> usize {
+        if self.puzzle_emb_len != 0 {
+            self.puzzle_emb_len
+        } else {
+            self.puzzle_emb_ndim.div_ceil(self.hidden_size)
+        }
+    }
+
+    /// Positions the network sees: prefix + grid.
+    pub fn total_len(&self) -> usize {
+        self.prefix_len() + self.seq_len
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_heads
+    }
+
+    /// Reference SwiGLU width rule: round(expansion * width * 2/3) (half to even), then up to
+    /// a multiple of 256.
+    pub fn swiglu_inter(&self, width: usize) -> usize {
+        let raw = (self.expansion * width as f64 * 2.0 / 3.0).round_ties_even() as usize;
+        raw.div_ceil(256) * 256
+    }
+
+    /// Network calls per supervision step.
+    pub fn net_calls_per_step(&self) -> usize {
+        self.h_cycles * (self.l_cycles + 1)
+    }
+
+    /// Reject configurations the reference cannot run either, with a reason.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |s: String| Err(ConfigError(s));
+        if self.hidden_size == 0 || self.num_heads == 0 || self.hidden_size % self.num_heads != 0 {
+            return err(format!(
+                "hidden_size {} must be a positive multiple of num_heads {}",
+                self.hidden_size, self.num_heads
+            ));
+        }
+        if self.pos_encodings == PosEncoding::Rope && self.head_dim() % 2 != 0 {
+            return err(format!("RoPE needs an even head_dim, got {}", self.head_dim()));
+        }
+        if self.seq_len == 0 || self.vocab_size == 0 {
+            return err("seq_len and vocab_size must be positive".into());
+        }
+        if self.h_cycles == 0 || self.l_cycles == 0 || self.l_layers == 0 {
+            return err("H_cycles, L_cycles and L_layers must be positive".into());
+        }
+        if self.puzzle_emb_ndim == 0 && self.puzzle_emb_len != 0 {
+            return err(format!(
+                "puzzle_emb_ndim = 0 with puzzle_emb_len = {} (the reference reserves prefix \
+                 positions it never fills; its shapes break)",
+                self.puzzle_emb_len
+            ));
+        }
+        if self.puzzle_emb_ndim > self.prefix_len() * self.hidden_size {
+            return err(format!(
+                "puzzle_emb_ndim {} does not fit in {} prefix positions of width {}",
+                self.puzzle_emb_ndim,
+                self.prefix_len(),
+                self.hidden_size
+            ));
+        }
+        if self.puzzle_emb_ndim > 0 && self.num_puzzle_identifiers == 0 {
+            return err("num_puzzle_identifiers must be positive".into());
+        }
+        if !(self.expansion > 0.0) {
+            return err(format!("expansion must be positive, got {}", self.expansion));
+        }
+        Ok(())
+    }
+
+    /// Parse a reference `config.json` (as in the parity fixtures).
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Self =
+            serde_json::from_str(text).map_err(|e| ConfigError(format!("config.json: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parameter count as the paper counts it (no puzzle-embedding table, no H/L_init).
+    pub fn param_count(&self) -> usize {
+        let d = self.hidden_size;
+        let s = self.total_len();
+        let inter = self.swiglu_inter(d);
+        let mut block = 3 * inter * d; // channel SwiGLU: gate_up + down
+        if self.mlp_t {
+            let inter_t = self.swiglu_inter(s);
+            block += 3 * inter_t * s;
+        } else {
+            block += 4 * d * d;
+        }
+        let mut n = self.l_layers * block + 2 * self.vocab_size * d + 2 * d + 2;
+        if self.pos_encodings == PosEncoding::Learned {
+            n += s * d;
+        }
+        n
+    }
+
+    /// Multiply-accumulates of one network call for one example (the matmuls and attention).
+    pub fn macs_per_net_call(&self) -> u64 {
+        let d = self.hidden_size as u64;
+        let s = self.total_len() as u64;
+        let inter = self.swiglu_inter(self.hidden_size) as u64;
+        let mut block = s * 3 * inter * d;
+        if self.mlp_t {
+            let inter_t = self.swiglu_inter(self.total_len()) as u64;
+            block += d * 3 * inter_t * s;
+        } else {
+            block += s * 4 * d * d + 2 * s * s * d;
+        }
+        self.l_layers as u64 * block
+    }
+
+    /// Multiply-accumulates of one supervision step (all net calls plus the output heads).
+    pub fn macs_per_step(&self) -> u64 {
+        let heads = (self.seq_len * self.vocab_size * self.hidden_size + 2 * self.hidden_size) as u64;
+        self.net_calls_per_step() as u64 * self.macs_per_net_call() + heads
+    }
+
+    /// The paper-size configurations, for benchmarks with random weights.
+    pub fn preset(name: &str) -> Option<Self> {
+        let base = |seq_len, vocab_size, l_cycles, mlp_t, pos| TrmConfig {
+            seq_len,
+            vocab_size,
+            num_puzzle_identifiers: 1,
+            puzzle_emb_ndim: 512,
+            puzzle_emb_len: 16,
+            h_cycles: 3,
+            l_cycles,
+            l_layers: 2,
+            hidden_size: 512,
+            num_heads: 8,
+            expansion: 4.0,
+            pos_encodings: pos,
+            mlp_t,
+            halt_max_steps: 16,
+            rms_norm_eps: 1e-5,
+            rope_theta: 10000.0,
+            no_act_continue: true,
+        };
+        Some(match name {
+            "sudoku-mlp" => base(81, 11, 6, true, PosEncoding::None),
+            "sudoku-att" => base(81, 11, 6, false, PosEncoding::Rope),
+            "maze" => base(900, 6, 4, false, PosEncoding::Rope),
+            "arc" => base(900, 12, 4, false, PosEncoding::Rope),
+            _ => return None,
+        })
+    }
+
+    pub const PRESETS: [&'static str; 4] = ["sudoku-mlp", "sudoku-att", "maze", "arc"];
+}
+
+/// The `arch:` block of a reference `all_config.yaml`. Shapes that the yaml does not carry
+/// (seq_len, vocab_size, num_puzzle_identifiers) come from the checkpoint's tensors.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ArchBlock {
+    #[serde(rename = "H_cycles")]
+    pub h_cycles: usize,
+    #[serde(rename = "L_cycles")]
+    pub l_cycles: usize,
+    #[serde(rename = "L_layers")]
+    pub l_layers: usize,
+    pub hidden_size: usize,
+    pub num_heads: usize,
+    pub expansion: f64,
+    #[serde(default)]
+    pub pos_encodings: Option<PosEncoding>,
+    #[serde(default)]
+    pub mlp_t: bool,
+    #[serde(default = "default_halt")]
+    pub halt_max_steps: usize,
+    /// Often the interpolation `${.hidden_size}` in the yaml.
+    #[serde(default)]
+    pub puzzle_emb_ndim: Option<serde_json::Value>,
+    #[serde(default)]
+    pub puzzle_emb_len: Option<usize>,
+    #[serde(default)]
+    pub rms_norm_eps: Option<f64>,
+    #[serde(default)]
+    pub rope_theta: Option<f64>,
+    #[serde(rename = "no_ACT_continue", default = "default_true")]
+    pub no_act_continue: bool,
+    #[serde(default)]
+    pub seq_len: Option<usize>,
+    #[serde(default)]
+    pub vocab_size: Option<usize>,
+    #[serde(default)]
+    pub num_puzzle_identifiers: Option<usize>,
+}
+
+impl ArchBlock {
+    /// Read the `arch:` block of a reference `all_config.yaml` (the rest of the file is ignored).
+    pub fn from_all_config_yaml(text: &str) -> Result<Self, ConfigError> {
+        #[derive(Deserialize)]
+        struct AllConfig {
+            arch: ArchBlock,
+        }
+        let all: AllConfig = serde_yaml_ng::from_str(text)
+            .map_err(|e| ConfigError(format!("all_config.yaml: {e}")))?;
+        Ok(all.arch)
+    }
+
+    /// `puzzle_emb_ndim` with the `${.hidden_size}` interpolation resolved (the reference default is 0).
+    pub fn puzzle_emb_ndim(&self) -> Result<usize, ConfigError> {
+        match &self.puzzle_emb_ndim {
+            None => Ok(0),
+            Some(serde_json::Value::Number(n)) => n
+                .as_u64()
+                .map(|v| v as usize)
+                .ok_or_else(|| ConfigError(format!("puzzle_emb_ndim: not a count: {n}"))),
+            Some(serde_json::Value::String(s)) if s.replace(' ', "") == "${.hidden_size}" => {
+                Ok(self.hidden_size)
+            }
+            Some(other) => Err(ConfigError(format!("puzzle_emb_ndim: cannot read {other}"))),
+        }
+    }
+
+    /// Complete into a config, with the shape-derived fields supplied by the caller.
+    pub fn into_config(
+        self,
+        seq_len: usize,
+        vocab_size: usize,
+        num_puzzle_identifiers: usize,
+    ) -> Result<TrmConfig, ConfigError> {
+        let cfg = TrmConfig {
+            seq_len: self.seq_len.unwrap_or(seq_len),
+            vocab_size: self.vocab_size.unwrap_or(vocab_size),
+            num_puzzle_identifiers: self.num_puzzle_identifiers.unwrap_or(num_puzzle_identifiers),
+            puzzle_emb_ndim: self.puzzle_emb_ndim()?,
+            puzzle_emb_len: self.puzzle_emb_len.unwrap_or(16),
+            h_cycles: self.h_cycles,
+            l_cycles: self.l_cycles,
+            l_layers: self.l_layers,
+            hidden_size: self.hidden_size,
+            num_heads: self.num_heads,
+            expansion: self.expansion,
+            pos_encodings: self.pos_encodings.unwrap_or(PosEncoding::None),
+            mlp_t: self.mlp_t,
+            halt_max_steps: self.halt_max_steps,
+            rms_norm_eps: self.rms_norm_eps.unwrap_or(1e-5),
+            rope_theta: self.rope_theta.unwrap_or(10000.0),
+            no_act_continue: self.no_act_continue,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swiglu_sizes_follow_the_reference_rule() {
+        let c = TrmConfig::preset("sudoku-mlp").unwrap();
+        assert_eq!(c.swiglu_inter(512), 1536);
+        assert_eq!(c.swiglu_inter(97), 512);
+        assert_eq!(c.swiglu_inter(916), 2560);
+    }
+
+    #[test]
+    fn prefix_length_uses_ceil_division_when_len_is_zero() {
+        let mut c = TrmConfig::preset("arc").unwrap();
+        c.hidden_size = 64;
+        c.num_heads = 4;
+        c.puzzle_emb_ndim = 96;
+        c.puzzle_emb_len = 0;
+        assert_eq!(c.prefix_len(), 2);
+        assert_eq!(c.total_len(), 902);
+        c.puzzle_emb_ndim = 128;
+        assert_eq!(c.prefix_len(), 2);
+        c.puzzle_emb_ndim = 129;
+        assert_eq!(c.prefix_len(), 3);
+    }
+
+    #[test]
+    fn paper_parameter_counts() {
+        assert_eq!(TrmConfig::preset("sudoku-mlp").unwrap().param_count(), 5_028_866);
+        assert_eq!(TrmConfig::preset("sudoku-att").unwrap().param_count(), 6_828_034);
+        assert_eq!(TrmConfig::preset("maze").unwrap().param_count(), 6_822_914);
+        assert_eq!(TrmConfig::preset("arc").unwrap().param_count(), 6_829_058);
+    }
+
+    #[test]
+    fn step_macs_match_the_reference_estimate() {
+        // performance-anchors.md: sudoku-mlp 1.28e10 multiply-adds per step.
+        let m = TrmConfig::preset("sudoku-mlp").unwrap().macs_per_step();
+        assert!((m as f64 / 1.28e10 - 1.0).abs() < 0.01, "{m}");
+    }
+
+    #[test]
+    fn reads_the_all_config_arch_block() {
+        let yaml = "H_cycles: 3\nH_layers: 0\nL_cycles: 6\nL_layers: 2\nexpansion: 4\nforward_dtype: bfloat16\n\
+                    hidden_size: 512\nmlp_t: true\nnum_heads: 8\npos_encodings: none\npuzzle_emb_len: 16\n\
+                    puzzle_emb_ndim: ${.hidden_size}\nhalt_max_steps: 16\n";
+        let arch = ArchBlock::from_all_config_yaml(&format!("arch:\n{}", indent(yaml))).unwrap();
+        let cfg = arch.into_config(81, 11, 1).unwrap();
+        assert_eq!(cfg, TrmConfig::preset("sudoku-mlp").unwrap());
+    }
+
+    fn indent(s: &str) -> String {
+        s.lines().map(|l| format!("  {l}\n")).collect()
+    }
+}

@@ -1,0 +1,241 @@
+//! `trm`: check parity with the reference, convert checkpoints for the web, solve puzzles, benchmark.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use trm::config::TrmConfig;
+use trm::device::{Backend, device};
+use trm::model::Trm;
+use trm::weights::web::{self, Storage};
+use trm::weights::{TensorMap, checkpoint};
+
+#[derive(Parser)]
+#[command(name = "trm", version, about = "The Tiny Recursive Model (TRM): parity, conversion, solving, benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a port against reference outputs: each DIR holds checkpoint.pt, config.json and
+    /// io.safetensors. Exits 1 when any error exceeds 1e-4 or a decisive argmax differs.
+    Parity {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long, default_value = "flex")]
+        backend: Backend,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert a reference checkpoint (`step_N` zip pickle or safetensors) to the web format.
+    Convert {
+        checkpoint: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// config.json or all_config.yaml (default: found beside the checkpoint).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Grid length, when neither the config nor the tensor shapes tell it.
+        #[arg(long)]
+        seq_len: Option<usize>,
+        #[arg(long, default_value = "f32")]
+        storage: Storage,
+        /// The dataset's identifiers.json (ARC): names every puzzle-embedding row.
+        #[arg(long)]
+        identifiers: Option<PathBuf>,
+        /// Keep only these puzzle-embedding rows (identifier names, or numbers), one per line
+        /// in a file; they are renumbered in the given order.
+        #[arg(long)]
+        keep_puzzles: Option<PathBuf>,
+    },
+    /// Describe a model file: architecture, parameter count, puzzle identifiers.
+    Info {
+        model: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time supervision steps of a model file or of a paper-size preset with random weights.
+    Bench {
+        #[arg(long, conflicts_with = "preset", required_unless_present = "preset")]
+        model: Option<PathBuf>,
+        /// sudoku-mlp, sudoku-att, maze or arc (random weights).
+        #[arg(long)]
+        preset: Option<String>,
+        #[arg(long, default_value = "flex")]
+        backend: Backend,
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// Steps timed after one warm-up step.
+        #[arg(long, default_value_t = 3)]
+        steps: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Load a model file: the web format, or a reference checkpoint with its config beside it.
+fn load_model_file(path: &Path) -> Result<(TrmConfig, TensorMap, Option<Vec<String>>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Ok(m) = web::read(&bytes) {
+        return Ok((m.config, m.tensors, m.puzzle_identifiers));
+    }
+    let (cfg, tensors) = checkpoint::load_reference(path, None, None).map_err(|e| e.to_string())?;
+    Ok((cfg, tensors, None))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Parity { dirs, backend, json } => {
+            let dev = device(backend)?;
+            let mut ok = true;
+            let mut reports = Vec::new();
+            for dir in &dirs {
+                let report = trm::parity::check_fixture(dir, &dev, &backend.to_string())?;
+                ok &= report.passed();
+                if !json {
+                    println!("{} on {}:", report.fixture, report.backend);
+                    for s in &report.steps {
+                        println!(
+                            "  {:<15} step {:>2}  logits {:.2e}  q {:.2e}  carry {:.2e}  argmax mismatches {}{}",
+                            s.mode,
+                            s.step,
+                            s.logits,
+                            s.q,
+                            s.carry,
+                            s.argmax_mismatches,
+                            if s.passed() { "" } else { "  FAIL" }
+                        );
+                    }
+                    println!(
+                        "  max: logits {:.2e}  q {:.2e}  carry {:.2e}  -> {}",
+                        report.max(|s| s.logits),
+                        report.max(|s| s.q),
+                        report.max(|s| s.carry),
+                        if report.passed() { "PASS" } else { "FAIL" }
+                    );
+                }
+                reports.push(report);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports).expect("serialisable"));
+            }
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Convert { checkpoint: ckpt, output, config, seq_len, storage, identifiers, keep_puzzles } => {
+            let (mut cfg, mut tensors) =
+                checkpoint::load_reference(&ckpt, config.as_deref(), seq_len).map_err(|e| e.to_string())?;
+            // Building the model on the CPU checks every name and shape before anything is written.
+            let dev = device(Backend::Flex)?;
+            Trm::from_tensors(cfg.clone(), &mut tensors.clone(), &dev).map_err(|e| e.to_string())?;
+            let mut names: Option<Vec<String>> = match &identifiers {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                    let names: Vec<String> =
+                        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+                    if names.len() != cfg.num_puzzle_identifiers {
+                        return Err(format!(
+                            "{} names {} identifiers but the checkpoint has {} puzzle-embedding rows",
+                            p.display(),
+                            names.len(),
+                            cfg.num_puzzle_identifiers
+                        ));
+                    }
+                    Some(names)
+                }
+                None => None,
+            };
+            if let Some(list) = &keep_puzzles {
+                let text = std::fs::read_to_string(list).map_err(|e| format!("{}: {e}", list.display()))?;
+                let mut rows = Vec::new();
+                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    let row = match (line.parse::<usize>(), &names) {
+                        (Ok(n), _) => n,
+                        (Err(_), Some(all)) => all
+                            .iter()
+                            .position(|n| n == line)
+                            .ok_or_else(|| format!("puzzle `{line}` is not in the identifiers"))?,
+                        (Err(_), None) => return Err(format!("`{line}` is a name: pass --identifiers")),
+                    };
+                    rows.push(row);
+                }
+                cfg = web::keep_puzzle_rows(&cfg, &mut tensors, &rows).map_err(|e| e.to_string())?;
+                names = Some(
+                    rows.iter()
+                        .map(|&r| names.as_ref().map(|n| n[r].clone()).unwrap_or_else(|| r.to_string()))
+                        .collect(),
+                );
+            }
+            let mut extra = BTreeMap::new();
+            extra.insert(
+                "source".to_string(),
+                ckpt.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            );
+            let bytes = web::write(&cfg, &tensors, storage, names.as_deref(), &extra).map_err(|e| e.to_string())?;
+            std::fs::write(&output, &bytes).map_err(|e| format!("{}: {e}", output.display()))?;
+            println!(
+                "wrote {} ({} bytes, {} tensors, {} parameters, {} puzzle rows)",
+                output.display(),
+                bytes.len(),
+                tensors.len(),
+                cfg.param_count(),
+                cfg.num_puzzle_identifiers
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Info { model, json } => {
+            let (cfg, tensors, names) = load_model_file(&model)?;
+            if json {
+                let v = serde_json::json!({
+                    "config": cfg, "params": cfg.param_count(), "tensors": tensors.len(),
+                    "puzzle_identifiers": names.map(|n| n.len()),
+                });
+                println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&cfg).expect("serialisable"));
+                println!("parameters: {}  tensors: {}", cfg.param_count(), tensors.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { model, preset, backend, batch, steps, json } => {
+            let dev = device(backend)?;
+            let (name, net) = match (model, preset) {
+                (Some(path), _) => {
+                    let (cfg, mut tensors, _) = load_model_file(&path)?;
+                    (path.display().to_string(), Trm::from_tensors(cfg, &mut tensors, &dev).map_err(|e| e.to_string())?)
+                }
+                (None, Some(p)) => {
+                    let cfg = TrmConfig::preset(&p)
+                        .ok_or_else(|| format!("unknown preset `{p}` ({})", TrmConfig::PRESETS.join(", ")))?;
+                    (p, Trm::random(cfg, 0, &dev).map_err(|e| e.to_string())?)
+                }
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let r = trm::bench::bench_model(&net, &name, &backend.to_string(), &dev, batch.max(1), steps.max(1))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).expect("serialisable"));
+            } else {
+                println!(
+                    "{} on {} (batch {}, {} params): {:.1} ms/step ({:.1} ms/step/puzzle), {:.2} ms/net call, \
+                     {:.1} GFLOP/s = {:.0}% of a 1024² matmul's {:.1} GFLOP/s; first step {:.0} ms",
+                    r.model, r.backend, r.batch, r.params, r.ms_per_step, r.ms_per_step_per_puzzle, r.ms_per_net_call,
+                    r.gflops, 100.0 * r.fraction_of_matmul, r.matmul_gflops, r.first_step_ms
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

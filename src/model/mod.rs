@@ -1,0 +1,246 @@
+//! The TRM network: one tiny stack of blocks (`L_level`) applied recursively to a latent `z_L`
+//! and an answer `z_H`. Field names mirror the reference state dict (`inner.*`), so loading
+//! weights is a name match (see [`crate::weights`]).
+
+pub mod layers;
+
+use burn::tensor::{Device, Int, Tensor};
+
+pub use layers::{Attention, Block, Embedding, Linear, Rotary, SwiGlu, rms_norm};
+
+use crate::config::{PosEncoding, TrmConfig};
+use crate::weights::{TensorMap, WeightsError};
+
+/// `L_level`: the shared network f(h, inj) = blocks(h + inj).
+#[derive(Debug, Clone)]
+pub struct ReasoningModule {
+    pub layers: Vec<Block>,
+}
+
+/// The puzzle-embedding table (`puzzle_emb.weights`, one row per puzzle identifier).
+#[derive(Debug, Clone)]
+pub struct PuzzleEmbedding {
+    pub weights: Tensor<2>,
+}
+
+/// The recursion state: the answer latent `z_H` (paper: y) and the reasoning latent `z_L`
+/// (paper: z), each `[B, prefix + seq_len, hidden]`.
+#[derive(Debug, Clone)]
+pub struct Carry {
+    pub z_h: Tensor<3>,
+    pub z_l: Tensor<3>,
+}
+
+/// Which inner update an intermediate decode follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum InnerUpdate {
+    /// After latent update `l` of outer cycle `h`: lm_head applied to `z_L`.
+    Latent { h: usize, l: usize },
+    /// After the answer update of outer cycle `h`: lm_head applied to `z_H`.
+    Answer { h: usize },
+}
+
+/// Outputs of one supervision step, still on the device.
+pub struct StepOutput {
+    pub carry: Carry,
+    /// `[B, seq_len, vocab]`
+    pub logits: Tensor<3>,
+    /// `[B, 2]`: q_halt, q_continue.
+    pub q: Tensor<2>,
+    /// Decoded intermediate logits, when asked for.
+    pub inner: Vec<(InnerUpdate, Tensor<3>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trm {
+    pub config: TrmConfig,
+    pub embed_tokens: Embedding,
+    pub lm_head: Linear,
+    pub q_head: Linear,
+    pub puzzle_emb: Option<PuzzleEmbedding>,
+    pub embed_pos: Option<Embedding>,
+    pub rotary_emb: Option<Rotary>,
+    pub l_level: ReasoningModule,
+    /// Initial `z_H` row, `[hidden]` (a persistent bf16 buffer in the reference).
+    pub h_init: Tensor<1>,
+    pub l_init: Tensor<1>,
+}
+
+impl Trm {
+    /// Build the network from named host tensors, consuming every one of them: a missing, extra
+    /// or wrongly shaped tensor is an error naming its key.
+    pub fn from_tensors(
+        config: TrmConfig,
+        tensors: &mut TensorMap,
+        device: &Device,
+    ) -> Result<Self, WeightsError> {
+        config.validate()?;
+        let d = config.hidden_size;
+        let s = config.total_len();
+        let inter = config.swiglu_inter(d);
+        let linear = |t: &mut TensorMap, key: &str, out: usize, inp: usize, bias: bool| {
+            let w = t.take(&format!("{key}.weight"), &[out, inp])?;
+            let bias = if bias {
+                Some(t.take(&format!("{key}.bias"), &[out])?.to_tensor::<1>(device))
+            } else {
+                None
+            };
+            Ok::<_, WeightsError>(Linear { weight: w.transposed_2d().to_tensor(device), bias })
+        };
+        let swiglu = |t: &mut TensorMap, key: &str, width: usize, inter: usize| {
+            Ok::<_, WeightsError>(SwiGlu {
+                gate_up_proj: linear(t, &format!("{key}.gate_up_proj"), 2 * inter, width, false)?,
+                down_proj: linear(t, &format!("{key}.down_proj"), width, inter, false)?,
+            })
+        };
+
+        let embed_tokens = Embedding {
+            embedding_weight: tensors
+                .take("embed_tokens.embedding_weight", &[config.vocab_size, d])?
+                .to_tensor(device),
+        };
+        let lm_head = linear(tensors, "lm_head", config.vocab_size, d, false)?;
+        let q_head = linear(tensors, "q_head", 2, d, true)?;
+        let puzzle_emb = if config.puzzle_emb_ndim > 0 {
+            let key = "puzzle_emb.weights";
+            if let Some(shape) = tensors.shape(key) {
+                if shape.len() == 2
+                    && shape[1] == config.puzzle_emb_ndim
+                    && shape[0] != config.num_puzzle_identifiers
+                {
+                    return Err(WeightsError::PuzzleRows {
+                        key: key.into(),
+                        found: shape[0],
+                        expected: config.num_puzzle_identifiers,
+                    });
+                }
+            }
+            let w = tensors.take(key, &[config.num_puzzle_identifiers, config.puzzle_emb_ndim])?;
+            Some(PuzzleEmbedding { weights: w.to_tensor(device) })
+        } else {
+            None
+        };
+        let embed_pos = if config.pos_encodings == PosEncoding::Learned {
+            Some(Embedding {
+                embedding_weight: tensors.take("embed_pos.embedding_weight", &[s, d])?.to_tensor(device),
+            })
+        } else {
+            None
+        };
+        let rotary_emb = (config.pos_encodings == PosEncoding::Rope)
+            .then(|| Rotary::new(s, config.head_dim(), config.rope_theta, device));
+        let mut layers = Vec::with_capacity(config.l_layers);
+        for i in 0..config.l_layers {
+            let key = format!("L_level.layers.{i}");
+            let (self_attn, mlp_t) = if config.mlp_t {
+                let inter_t = config.swiglu_inter(s);
+                (None, Some(swiglu(tensors, &format!("{key}.mlp_t"), s, inter_t)?))
+            } else {
+                let attn = Attention {
+                    qkv_proj: linear(tensors, &format!("{key}.self_attn.qkv_proj"), 3 * d, d, false)?,
+                    o_proj: linear(tensors, &format!("{key}.self_attn.o_proj"), d, d, false)?,
+                    num_heads: config.num_heads,
+                };
+                (Some(attn), None)
+            };
+            let mlp = swiglu(tensors, &format!("{key}.mlp"), d, inter)?;
+            layers.push(Block { self_attn, mlp_t, mlp, eps: config.rms_norm_eps });
+        }
+        let h_init = tensors.take("H_init", &[d])?.to_tensor(device);
+        let l_init = tensors.take("L_init", &[d])?.to_tensor(device);
+        tensors.ensure_consumed()?;
+        Ok(Self {
+            config,
+            embed_tokens,
+            lm_head,
+            q_head,
+            puzzle_emb,
+            embed_pos,
+            rotary_emb,
+            l_level: ReasoningModule { layers },
+            h_init,
+            l_init,
+        })
+    }
+
+    /// x = sqrt(D) · [puzzle prefix ; token embeddings] (+ learned positions), `[B, S, D]`.
+    /// Inputs must already be range-checked (see [`crate::recursion::Batch`]).
+    pub fn input_embeddings(&self, tokens: Tensor<2, Int>, puzzle_ids: Tensor<1, Int>) -> Tensor<3> {
+        let cfg = &self.config;
+        let d = cfg.hidden_size;
+        let [b, _] = tokens.dims();
+        let mut x = self.embed_tokens.forward(tokens);
+        if let Some(puz) = &self.puzzle_emb {
+            let p = puz.weights.clone().select(0, puzzle_ids);
+            let prefix = cfg.prefix_len();
+            let pad = prefix * d - cfg.puzzle_emb_ndim;
+            let p = if pad > 0 {
+                Tensor::cat(vec![p, Tensor::zeros([b, pad], &x.device())], 1)
+            } else {
+                p
+            };
+            x = Tensor::cat(vec![p.reshape([b, prefix, d]), x], 1);
+        }
+        if let Some(pos) = &self.embed_pos {
+            // The reference scales by 1/sqrt(2) written as this literal.
+            x = (x + pos.embedding_weight.clone().unsqueeze::<3>()).mul_scalar(0.707106781f32);
+        }
+        x.mul_scalar((d as f64).sqrt())
+    }
+
+    /// The shared network: f(h, inj) = blocks(h + inj).
+    pub fn net(&self, h: Tensor<3>, inj: Tensor<3>) -> Tensor<3> {
+        let mut h = h + inj;
+        for block in &self.l_level.layers {
+            h = block.forward(h, self.rotary_emb.as_ref());
+        }
+        h
+    }
+
+    /// z_H = H_init and z_L = L_init at every position of every row.
+    pub fn initial_carry(&self, batch: usize) -> Carry {
+        let s = self.config.total_len();
+        let d = self.config.hidden_size;
+        let expand = |v: &Tensor<1>| v.clone().reshape([1, 1, d]).expand([batch, s, d]);
+        Carry { z_h: expand(&self.h_init), z_l: expand(&self.l_init) }
+    }
+
+    /// lm_head on the grid positions, `[B, seq_len, vocab]`.
+    pub fn decode(&self, z: Tensor<3>) -> Tensor<3> {
+        let prefix = self.config.prefix_len();
+        let seq = self.config.seq_len;
+        self.lm_head.forward(z.narrow(1, prefix, seq))
+    }
+
+    /// One supervision step: H_cycles × { L_cycles latent updates; one answer update }, then the
+    /// heads. With `inner`, also decode after every latent and answer update.
+    pub fn step(&self, carry: Carry, x: &Tensor<3>, inner: bool) -> StepOutput {
+        let Carry { mut z_h, mut z_l } = carry;
+        let mut decoded = Vec::new();
+        for h in 0..self.config.h_cycles {
+            let inj = z_h.clone() + x.clone();
+            for l in 0..self.config.l_cycles {
+                z_l = self.net(z_l, inj.clone());
+                if inner {
+                    decoded.push((InnerUpdate::Latent { h, l }, self.decode(z_l.clone())));
+                }
+            }
+            z_h = self.net(z_h, z_l.clone());
+            if inner {
+                decoded.push((InnerUpdate::Answer { h }, self.decode(z_h.clone())));
+            }
+        }
+        let logits = self.decode(z_h.clone());
+        let [b, _, d] = z_h.dims();
+        let q = self.q_head.forward(z_h.clone().narrow(1, 0, 1).reshape([b, d]));
+        StepOutput { carry: Carry { z_h, z_l }, logits, q, inner: decoded }
+    }
+
+    /// Random weights of the right shapes (for benchmarks and tests), built through the same
+    /// loader as real checkpoints.
+    pub fn random(config: TrmConfig, seed: u64, device: &Device) -> Result<Self, WeightsError> {
+        let mut tensors = TensorMap::random_for(&config, seed)?;
+        Self::from_tensors(config, &mut tensors, device)
+    }
+}

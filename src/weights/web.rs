@@ -1,0 +1,165 @@
+//! The web weight format: one safetensors file whose metadata carries everything the browser
+//! needs (config, storage, puzzle-identifier names), so a model loads from bytes alone.
+//!
+//! Tensor names are the normalised reference keys in the reference `[out, in]` layout, so the
+//! web format loads through the same [`crate::model::Trm::from_tensors`] as a checkpoint.
+
+use std::collections::{BTreeMap, HashMap};
+
+use safetensors::Dtype;
+
+use super::{HostTensor, TensorMap, WeightsError, read_safetensors};
+use crate::config::TrmConfig;
+
+pub const FORMAT: &str = "trm-web";
+pub const FORMAT_VERSION: &str = "1";
+
+/// How weights are stored in the file (compute is always f32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    F32,
+    F16,
+}
+
+impl std::str::FromStr for Storage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => Ok(Storage::F32),
+            "f16" => Ok(Storage::F16),
+            _ => Err(format!("unknown storage `{s}` (f32 or f16)")),
+        }
+    }
+}
+
+/// A model in the web format, decoded to host tensors.
+#[derive(Debug, Clone)]
+pub struct WebModel {
+    pub config: TrmConfig,
+    pub tensors: TensorMap,
+    /// Name of each puzzle identifier (ARC: `<id>|||t<tid>|||<perm>`), when known.
+    pub puzzle_identifiers: Option<Vec<String>>,
+    /// Free-form provenance (`source`, `storage`, ...).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Tensors kept in f32 even with f16 storage: tiny, and the initial states are bf16 values
+/// that f16 cannot always hold.
+fn always_f32(key: &str) -> bool {
+    matches!(key, "H_init" | "L_init" | "q_head.bias")
+}
+
+/// Serialise a model. `extra` lands in the metadata (e.g. `source`).
+pub fn write(
+    config: &TrmConfig,
+    tensors: &TensorMap,
+    storage: Storage,
+    puzzle_identifiers: Option<&[String]>,
+    extra: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, WeightsError> {
+    let mut blobs: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (key, t) in tensors.iter() {
+        let (dtype, bytes) = if storage == Storage::F16 && !always_f32(key) {
+            let mut out = Vec::with_capacity(t.data.len() * 2);
+            for &v in &t.data {
+                let h = half::f16::from_f32(v);
+                if h.is_infinite() && v.is_finite() {
+                    return Err(WeightsError::Format(format!(
+                        "tensor `{key}` holds {v}, beyond f16's range; use f32 storage"
+                    )));
+                }
+                out.extend_from_slice(&h.to_bits().to_le_bytes());
+            }
+            (Dtype::F16, out)
+        } else {
+            (Dtype::F32, t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
+        };
+        blobs.push((key.to_string(), dtype, t.shape.clone(), bytes));
+    }
+    let views = blobs
+        .iter()
+        .map(|(k, dt, shape, bytes)| {
+            safetensors::tensor::TensorView::new(*dt, shape.clone(), bytes)
+                .map(|v| (k.clone(), v))
+                .map_err(|e| WeightsError::Format(format!("tensor `{k}`: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut meta: HashMap<String, String> = extra.clone().into_iter().collect();
+    meta.insert("format".into(), FORMAT.into());
+    meta.insert("format_version".into(), FORMAT_VERSION.into());
+    meta.insert("config".into(), serde_json::to_string(config).expect("config serialises"));
+    meta.insert("storage".into(), if storage == Storage::F16 { "f16" } else { "f32" }.into());
+    if let Some(ids) = puzzle_identifiers {
+        meta.insert("puzzle_identifiers".into(), serde_json::to_string(ids).expect("names serialise"));
+    }
+    safetensors::tensor::serialize(views, Some(meta))
+        .map_err(|e| WeightsError::Format(format!("cannot write safetensors: {e}")))
+}
+
+/// Decode a web-format file. Anything else (a checkpoint, a truncated download) is a clear error.
+pub fn read(bytes: &[u8]) -> Result<WebModel, WeightsError> {
+    let (tensors, metadata) = read_safetensors(bytes).map_err(|e| match e {
+        WeightsError::Format(m) => WeightsError::Format(format!("not a TRM web model ({m})")),
+        other => other,
+    })?;
+    if metadata.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(WeightsError::Format(
+            "not a TRM web model: metadata lacks format = trm-web (convert checkpoints with `trm convert`)".into(),
+        ));
+    }
+    let version = metadata.get("format_version").map(String::as_str).unwrap_or("?");
+    if version != FORMAT_VERSION {
+        return Err(WeightsError::Format(format!(
+            "web model format version {version} is not supported (this build reads {FORMAT_VERSION})"
+        )));
+    }
+    let config_text = metadata
+        .get("config")
+        .ok_or_else(|| WeightsError::Format("web model has no config in its metadata".into()))?;
+    let config = TrmConfig::from_json(config_text)?;
+    let puzzle_identifiers = match metadata.get("puzzle_identifiers") {
+        Some(s) => Some(
+            serde_json::from_str::<Vec<String>>(s)
+                .map_err(|e| WeightsError::Format(format!("puzzle_identifiers: {e}")))?,
+        ),
+        None => None,
+    };
+    if let Some(ids) = &puzzle_identifiers {
+        if ids.len() != config.num_puzzle_identifiers {
+            return Err(WeightsError::Format(format!(
+                "{} puzzle identifier names for {} rows",
+                ids.len(),
+                config.num_puzzle_identifiers
+            )));
+        }
+    }
+    Ok(WebModel { config, tensors, puzzle_identifiers, metadata })
+}
+
+/// Keep only the puzzle-embedding rows `keep` (in that order), renumbered 0..keep.len():
+/// an ARC checkpoint's table is ~1.8 GB, the demo needs a few hundred rows.
+pub fn keep_puzzle_rows(
+    config: &TrmConfig,
+    tensors: &mut TensorMap,
+    keep: &[usize],
+) -> Result<TrmConfig, WeightsError> {
+    let key = "puzzle_emb.weights";
+    let table = tensors
+        .take(key, &[config.num_puzzle_identifiers, config.puzzle_emb_ndim])?;
+    let width = config.puzzle_emb_ndim;
+    let mut data = Vec::with_capacity(keep.len() * width);
+    for &row in keep {
+        if row >= config.num_puzzle_identifiers {
+            return Err(WeightsError::Format(format!(
+                "puzzle identifier {row} is out of range (the table has {} rows)",
+                config.num_puzzle_identifiers
+            )));
+        }
+        data.extend_from_slice(&table.data[row * width..(row + 1) * width]);
+    }
+    tensors.insert(key, HostTensor::new(vec![keep.len(), width], data))?;
+    let mut cfg = config.clone();
+    cfg.num_puzzle_identifiers = keep.len();
+    cfg.validate()?;
+    Ok(cfg)
+}

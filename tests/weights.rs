@@ -1,0 +1,174 @@
+//! Loading weights: every mismatch is an error naming the key, never a silent fallback; the web
+//! format round-trips.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{FIXTURES, fixture, flex};
+use trm::model::Trm;
+use trm::recursion::{Batch, Recursion, SolveOptions};
+use trm::weights::checkpoint::{load_reference, read_tensors};
+use trm::weights::web::{self, Storage};
+use trm::weights::{HostTensor, WeightsError};
+
+fn load(name: &str) -> (trm::config::TrmConfig, trm::weights::TensorMap) {
+    let dir = fixture(name);
+    load_reference(&dir.join("checkpoint.pt"), Some(&dir.join("config.json")), None).unwrap()
+}
+
+#[test]
+fn checkpoints_load_with_either_prefix() {
+    // sudoku-mlp keys carry `_orig_mod.model.inner.`, arc-att-learned only `model.inner.`.
+    for name in FIXTURES {
+        let (cfg, mut t) = load(name);
+        assert!(t.get("H_init").is_some(), "{name}");
+        Trm::from_tensors(cfg, &mut t, &flex()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn truncated_checkpoint_is_an_error() {
+    let bytes = std::fs::read(fixture(FIXTURES[0]).join("checkpoint.pt")).unwrap();
+    let dir = tempdir();
+    for cut in [10, bytes.len() / 2, bytes.len() - 100] {
+        let p = dir.join(format!("cut{cut}"));
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        assert!(read_tensors(&p).is_err(), "a checkpoint cut at {cut} bytes loaded");
+    }
+}
+
+#[test]
+fn wrong_shape_names_the_key() {
+    let (cfg, mut t) = load(FIXTURES[1]);
+    let mut copy = trm::weights::TensorMap::new();
+    for (k, v) in t.iter() {
+        let v = if k == "lm_head.weight" { HostTensor::new(vec![v.shape[1], v.shape[0]], v.data.clone()) } else { v.clone() };
+        copy.insert(&format!("_orig_mod.model.inner.{k}"), v).unwrap();
+    }
+    t = copy;
+    let err = Trm::from_tensors(cfg, &mut t, &flex()).unwrap_err();
+    assert!(matches!(&err, WeightsError::Shape { key, .. } if key.ends_with("lm_head.weight")), "{err}");
+}
+
+#[test]
+fn unknown_and_missing_keys_are_errors() {
+    let (cfg, t) = load(FIXTURES[1]);
+    let mut extra = t.clone();
+    extra.insert("L_level.layers.9.mlp.down_proj.weight", HostTensor::new(vec![1], vec![0.0])).unwrap();
+    let err = Trm::from_tensors(cfg.clone(), &mut extra, &flex()).unwrap_err();
+    assert!(err.to_string().contains("L_level.layers.9.mlp.down_proj.weight"), "{err}");
+
+    let mut missing = trm::weights::TensorMap::new();
+    for (k, v) in t.iter().filter(|(k, _)| *k != "q_head.bias") {
+        missing.insert(k, v.clone()).unwrap();
+    }
+    let err = Trm::from_tensors(cfg, &mut missing, &flex()).unwrap_err();
+    assert!(matches!(&err, WeightsError::Missing(k) if k == "q_head.bias"), "{err}");
+}
+
+#[test]
+fn wrong_architecture_config_is_an_error() {
+    // An attention checkpoint read with an MLP config: the first missing tensor is named.
+    let (mut cfg, mut t) = load(FIXTURES[1]);
+    cfg.mlp_t = true;
+    let err = Trm::from_tensors(cfg, &mut t, &flex()).unwrap_err().to_string();
+    assert!(err.contains("mlp_t"), "{err}");
+}
+
+#[test]
+fn puzzle_row_count_must_match_the_config() {
+    let (mut cfg, mut t) = load(FIXTURES[2]);
+    cfg.num_puzzle_identifiers += 1;
+    let err = Trm::from_tensors(cfg, &mut t, &flex()).unwrap_err();
+    assert!(matches!(err, WeightsError::PuzzleRows { found: 7, expected: 8, .. }), "{err}");
+}
+
+/// Final-step passes of a free run (the leading steps, where random recursions are not yet chaotic).
+fn passes(model: &Trm, steps: usize) -> Vec<trm::recursion::Pass> {
+    let cfg = &model.config;
+    let rows: Vec<Vec<u32>> = (0..2u32)
+        .map(|r| (0..cfg.seq_len as u32).map(|i| (i * 7 + r * 3) % cfg.vocab_size as u32).collect())
+        .collect();
+    let ids: Vec<u32> = (0..2).map(|r| r % cfg.num_puzzle_identifiers.max(1) as u32).collect();
+    let batch = Batch::new(&rows, &ids, model).unwrap();
+    let opts = SolveOptions { max_steps: steps, stop_on_halt: false, inner: false };
+    let mut all = Vec::new();
+    Recursion::new(model, &batch, opts, &flex()).run(|p| all.push(p.clone())).unwrap();
+    all
+}
+
+#[test]
+fn web_format_round_trips() {
+    for name in FIXTURES {
+        let (cfg, t) = load(name);
+        let original = Trm::from_tensors(cfg.clone(), &mut t.clone(), &flex()).unwrap();
+        let want = passes(&original, 2);
+
+        let bytes = web::write(&cfg, &t, Storage::F32, None, &BTreeMap::new()).unwrap();
+        let back = web::read(&bytes).unwrap();
+        assert_eq!(back.config, cfg);
+        let f32_model = Trm::from_tensors(back.config, &mut back.tensors.clone(), &flex()).unwrap();
+        assert_eq!(passes(&f32_model, 2), want, "{name}: f32 web format changed the outputs");
+
+        let bytes16 = web::write(&cfg, &t, Storage::F16, None, &BTreeMap::new()).unwrap();
+        assert!(bytes16.len() < bytes.len() * 6 / 10, "{name}: f16 file not smaller");
+        let back16 = web::read(&bytes16).unwrap();
+        let f16_model = Trm::from_tensors(back16.config, &mut back16.tensors.clone(), &flex()).unwrap();
+        let got = passes(&f16_model, 1);
+        assert_eq!(got[0].tokens, want[0].tokens, "{name}: f16 storage changed the first step's argmax");
+    }
+}
+
+#[test]
+fn web_format_rejects_bad_bytes() {
+    let (cfg, t) = load(FIXTURES[0]);
+    let bytes = web::write(&cfg, &t, Storage::F32, None, &BTreeMap::new()).unwrap();
+    for bad in [&b""[..], &b"garbage bytes, not a model"[..], &bytes[..bytes.len() / 2], &bytes[..9]] {
+        assert!(web::read(bad).is_err());
+    }
+    // A plain safetensors file without the web metadata.
+    let ckpt = std::fs::read(fixture(FIXTURES[0]).join("io.safetensors")).unwrap();
+    let err = web::read(&ckpt).unwrap_err().to_string();
+    assert!(err.contains("not a TRM web model"), "{err}");
+}
+
+#[test]
+fn puzzle_rows_can_be_subset_and_renamed() {
+    let (cfg, mut t) = load(FIXTURES[2]);
+    let full = t.get("puzzle_emb.weights").unwrap().clone();
+    let sub = web::keep_puzzle_rows(&cfg, &mut t, &[5, 2]).unwrap();
+    assert_eq!(sub.num_puzzle_identifiers, 2);
+    let kept = t.get("puzzle_emb.weights").unwrap();
+    let w = cfg.puzzle_emb_ndim;
+    assert_eq!(&kept.data[..w], &full.data[5 * w..6 * w]);
+    assert_eq!(&kept.data[w..], &full.data[2 * w..3 * w]);
+    let names = vec!["a|||t1|||0123456789".to_string(), "b".to_string()];
+    let bytes = web::write(&sub, &t, Storage::F32, Some(&names), &BTreeMap::new()).unwrap();
+    assert_eq!(web::read(&bytes).unwrap().puzzle_identifiers, Some(names));
+    assert!(web::keep_puzzle_rows(&cfg, &mut load(FIXTURES[2]).1, &[7]).is_err());
+}
+
+#[test]
+fn batch_rows_do_not_interact() {
+    let (cfg, mut t) = load(FIXTURES[2]);
+    let model = Trm::from_tensors(cfg, &mut t, &flex()).unwrap();
+    let both = passes(&model, 1).pop().unwrap();
+    let seq = model.config.seq_len;
+    let rows: Vec<Vec<u32>> = (0..2u32)
+        .map(|r| (0..seq as u32).map(|i| (i * 7 + r * 3) % model.config.vocab_size as u32).collect())
+        .collect();
+    for (r, row) in rows.iter().enumerate() {
+        let batch = Batch::new(std::slice::from_ref(row), &[r as u32], &model).unwrap();
+        let opts = SolveOptions { max_steps: 1, stop_on_halt: false, inner: false };
+        let single = Recursion::new(&model, &batch, opts, &flex()).run(|_| {}).unwrap().pop().unwrap();
+        assert_eq!(single.tokens, both.tokens[r * seq..(r + 1) * seq]);
+        assert!((single.halt_prob[0] - both.halt_prob[r]).abs() < 1e-5);
+    }
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("trm-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
