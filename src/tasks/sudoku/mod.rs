@@ -85,9 +85,9 @@ impl Grid {
         &self.cells
     }
 
-    /// Value at row `r`, column `c` (both 0..9).
-    pub fn get(&self, r: usize, c: usize) -> u8 {
-        self.cells[r * 9 + c]
+    /// Value at row `r`, column `c` (0 = empty); `None` outside the grid.
+    pub fn get(&self, r: usize, c: usize) -> Option<u8> {
+        (r < 9 && c < 9).then(|| self.cells[r * 9 + c])
     }
 
     /// Sets row `r`, column `c` to `v` (0 clears the cell). Values above 9 are ignored.
