@@ -1,7 +1,7 @@
 //! The reference's building blocks: CastedLinear, CastedEmbedding, SwiGLU, RoPE attention and
 //! the post-norm block. Field names mirror the reference state dict.
 
-use burn::tensor::activation::{silu, softmax};
+use burn::tensor::activation::silu;
 use burn::tensor::module::{attention, embedding, linear};
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Device, Int, Tensor, TensorData};
