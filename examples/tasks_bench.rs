@@ -71,7 +71,8 @@ fn solve_speed() {
     );
     let unique = |p: &Grid| sudoku::solve(p).unique().is_some() as usize;
     let first = |p: &Grid| sudoku::count_solutions(p, 1);
-    let modes: [(&str, &dyn Fn(&Grid) -> usize); 2] = [
+    type Mode<'a> = (&'a str, &'a dyn Fn(&Grid) -> usize);
+    let modes: [Mode; 2] = [
         ("solve + uniqueness (2-solution search)", &unique),
         ("first solution only", &first),
     ];

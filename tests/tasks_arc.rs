@@ -57,9 +57,7 @@ fn crop_rule_golden() {
     // Row 0 is 5 wide, row 1 stops at 2, rows 2..4 too, then a non-colour at column 0:
     // areas 5, 4, 6, 8 -> 4x2 wins over 1x5.
     let mut t = [PAD; 900];
-    for c in 0..5 {
-        t[c] = 3;
-    }
+    t[..5].fill(3);
     for r in 1..4 {
         t[r * 30] = 4;
         t[r * 30 + 1] = 4;
@@ -69,9 +67,7 @@ fn crop_rule_golden() {
     assert_eq!(c.cells(), &[1, 1, 2, 2, 2, 2, 2, 2]);
     // Tie: 1x4 (area 4) then 2x2 (area 4): the first is kept.
     let mut t = [PAD; 900];
-    for c in 0..4 {
-        t[c] = 2;
-    }
+    t[..4].fill(2);
     t[30] = 2;
     t[31] = 2;
     let c = crop(&t).unwrap();

@@ -53,7 +53,7 @@ impl Difficulty {
 
 impl fmt::Display for Difficulty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -117,7 +117,7 @@ impl fmt::Display for Technique {
     /// The name a solver would use, e.g. "hidden single", "X-Wing".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Technique::*;
-        f.write_str(match self {
+        f.pad(match self {
             HiddenSingle => "hidden single",
             NakedSingle => "naked single",
             LockedCandidates => "locked candidates",
