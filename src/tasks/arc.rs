@@ -380,7 +380,7 @@ impl ArcTask {
         Ok(())
     }
 
-    /// The task as pretty JSON.
+    /// The task as compact JSON in the public format.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
