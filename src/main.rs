@@ -6,9 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cli;
+
 use trm::config::TrmConfig;
 use trm::device::{Backend, device};
 use trm::model::Trm;
+use trm::recursion::SolveOptions;
+use trm::tasks::{Task, data as task_data, maze, sudoku};
 use trm::weights::web::{self, Storage};
 use trm::weights::{TensorMap, checkpoint};
 
@@ -52,6 +56,62 @@ enum Command {
         #[arg(long)]
         keep_puzzles: Option<PathBuf>,
     },
+    /// Solve one puzzle, printing the predicted grid and halting probability of every step.
+    Solve {
+        /// A web-format model or a reference checkpoint (config beside it).
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        task: Task,
+        /// The puzzle: Sudoku (81 chars, `.` or `0` blank) or maze text; for ARC a task JSON.
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        puzzle: Option<String>,
+        /// Read the puzzle from a file instead.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// ARC: which test input of the task.
+        #[arg(long, default_value_t = 0)]
+        test_index: usize,
+        /// Puzzle identifier: a number, or (ARC) a name from the model's identifiers.
+        #[arg(long)]
+        puzzle_id: Option<String>,
+        #[arg(long, default_value = "flex")]
+        backend: Backend,
+        /// Supervision steps (default: the model's halt_max_steps, as the reference evaluates).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Stop as soon as q_halt > 0.
+        #[arg(long)]
+        stop_on_halt: bool,
+        /// Also print the grid decoded after every inner latent and answer update.
+        #[arg(long)]
+        inner: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exact accuracy of a model on a Sudoku or maze CSV file (`source,question,answer,rating`).
+    Eval {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        steps: Option<usize>,
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+        /// Only the first N puzzles.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, default_value = "flex")]
+        backend: Backend,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate or check puzzle data files.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
     /// Describe a model file: architecture, parameter count, puzzle identifiers.
     Info {
         model: PathBuf,
@@ -75,6 +135,70 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Generate puzzles with unique, labelled solutions as reference-style CSV.
+    Gen {
+        #[command(subcommand)]
+        task: GenTask,
+    },
+    /// Validate every row of a data file (Sudoku: unique solution equal to the answer; maze:
+    /// the answer is a shortest path). Exits 1 on any failure.
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenTask {
+    Sudoku {
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// easy, medium, hard, expert or extreme (default: cycle through all).
+        #[arg(long)]
+        grade: Option<sudoku::Difficulty>,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    Maze {
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// ROWSxCOLS or N for N×N, up to 30.
+        #[arg(long, default_value = "30")]
+        size: String,
+        /// 0..1: wall density and path length.
+        #[arg(long, default_value_t = 1.0)]
+        hardness: f64,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("size `{s}`: expected N or ROWSxCOLS");
+    match s.split_once(['x', 'X']) {
+        Some((r, c)) => Ok((r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?)),
+        None => {
+            let n = s.trim().parse().map_err(|_| bad())?;
+            Ok((n, n))
+        }
+    }
+}
+
+/// Build a model file on a backend.
+fn load_model(path: &Path, backend: Backend) -> Result<(Trm, Option<Vec<String>>, burn::tensor::Device), String> {
+    let dev = device(backend)?;
+    let (cfg, mut tensors, names) = load_model_file(path)?;
+    let model = Trm::from_tensors(cfg, &mut tensors, &dev).map_err(|e| e.to_string())?;
+    Ok((model, names, dev))
 }
 
 /// Load a model file: the web format, or a reference checkpoint with its config beside it.
@@ -185,6 +309,59 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 cfg.num_puzzle_identifiers
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Solve {
+            model, task, puzzle, file, test_index, puzzle_id, backend, steps, stop_on_halt, inner, json,
+        } => {
+            let (net, names, dev) = load_model(&model, backend)?;
+            cli::check_task(&net, task)?;
+            let text = match (puzzle, file) {
+                (Some(p), _) => p,
+                (None, Some(f)) => std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?,
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let enc = cli::encode(task, &text, test_index, puzzle_id.as_deref(), names.as_deref())?;
+            let options = SolveOptions { max_steps: steps.unwrap_or(net.config.halt_max_steps), stop_on_halt, inner };
+            cli::solve(&net, &dev, &enc, options, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { model, data, steps, batch, limit, backend, json } => {
+            let (net, _, dev) = load_model(&model, backend)?;
+            let steps = steps.unwrap_or(net.config.halt_max_steps);
+            let report = cli::eval(&net, &dev, &data, steps, batch, limit, json)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
+            } else {
+                cli::print_eval(&report);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Data { command: DataCommand::Gen { task } } => {
+            let (csv, output) = match task {
+                GenTask::Sudoku { count, seed, grade, output } => (task_data::generate_sudoku_csv(count, seed, grade), output),
+                GenTask::Maze { count, seed, size, hardness, output } => {
+                    let (rows, cols) = parse_size(&size)?;
+                    let params = maze::MazeParams { rows, cols, hardness };
+                    (task_data::generate_maze_csv(count, seed, params).map_err(|e| e.to_string())?, output)
+                }
+            };
+            std::fs::write(&output, &csv).map_err(|e| format!("{}: {e}", output.display()))?;
+            println!("wrote {} rows to {}", csv.lines().count().saturating_sub(1), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Data { command: DataCommand::Check { file, json } } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let report = task_data::check(&text).map_err(|e| e.to_string())?;
+            if json {
+                let v = serde_json::json!({
+                    "task": report.task.name(), "rows": report.rows, "passed": report.passed(),
+                    "failures": report.failures.iter().map(|f| serde_json::json!({"line": f.line, "reason": f.reason})).collect::<Vec<_>>(),
+                });
+                println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+            } else {
+                print!("{report}");
+            }
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Info { model, json } => {
             let (cfg, tensors, names) = load_model_file(&model)?;

@@ -115,9 +115,48 @@ fn web_format_round_trips() {
         assert!(bytes16.len() < bytes.len() * 6 / 10, "{name}: f16 file not smaller");
         let back16 = web::read(&bytes16).unwrap();
         let f16_model = Trm::from_tensors(back16.config, &mut back16.tensors.clone(), &flex()).unwrap();
-        let got = passes(&f16_model, 1);
-        assert_eq!(got[0].tokens, want[0].tokens, "{name}: f16 storage changed the first step's argmax");
+        let (dev, flips, near_flips, cells) = first_step_logit_change(&original, &f16_model);
+        println!(
+            "{name}: f16 storage, first step: max logit change {dev:.2e} of scale; argmax flips: {near_flips} \
+             near-ties, {flips} decisive, of {cells} cells"
+        );
+        assert!(dev < 5e-2, "{name}: f16 storage moved the logits by {dev:.2e} of their scale");
+        assert_eq!(flips, 0, "{name}: f16 storage flipped a decisive argmax (max change {dev:.2e})");
     }
+}
+
+/// A cell is decisive when its top-2 logits differ by more than this fraction of the logit scale.
+/// f16 keeps ~3 significant digits and random-weight recursions amplify rounding ~30× per
+/// supervision step (the fixtures' README), so f16 weights move step-1 logits by up to ~3% of
+/// their scale here; only cells with a margin above that may never flip.
+const F16_MARGIN: f32 = 1e-1;
+
+/// Compare the first supervision step of two models on the same input: (max |Δlogit| / scale,
+/// argmax flips at decisive cells, flips at near-tie cells, cells).
+fn first_step_logit_change(a: &Trm, b: &Trm) -> (f32, usize, usize, usize) {
+    use burn::tensor::{Int, Tensor, TensorData};
+    let cfg = &a.config;
+    let rows: Vec<i64> = (0..cfg.seq_len as i64).map(|i| (i * 7) % cfg.vocab_size as i64).collect();
+    let logits = |m: &Trm| -> Vec<f32> {
+        let tokens = Tensor::<2, Int>::from_data(TensorData::new(rows.clone(), [1, cfg.seq_len]), &flex());
+        let ids = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &flex());
+        let x = m.input_embeddings(tokens, ids);
+        m.step(m.initial_carry(1), &x, false).logits.into_data().iter::<f32>().collect()
+    };
+    let (la, lb) = (logits(a), logits(b));
+    let scale = la.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    let dev = la.iter().zip(&lb).fold(0.0f32, |m, (x, y)| m.max((x - y).abs())) / scale;
+    let argmax = |r: &[f32]| r.iter().enumerate().fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0;
+    let (mut flips, mut near_flips) = (0, 0);
+    for (ra, rb) in la.chunks(cfg.vocab_size).zip(lb.chunks(cfg.vocab_size)) {
+        if argmax(ra) == argmax(rb) {
+            continue;
+        }
+        let mut s = ra.to_vec();
+        s.sort_by(|x, y| y.total_cmp(x));
+        if s[0] - s[1] <= F16_MARGIN * scale { near_flips += 1 } else { flips += 1 }
+    }
+    (dev, flips, near_flips, cfg.seq_len)
 }
 
 #[test]

@@ -98,15 +98,18 @@ pub fn write(
 
 /// Decode a web-format file. Anything else (a checkpoint, a truncated download) is a clear error.
 pub fn read(bytes: &[u8]) -> Result<WebModel, WeightsError> {
-    let (tensors, metadata) = read_safetensors(bytes).map_err(|e| match e {
-        WeightsError::Format(m) => WeightsError::Format(format!("not a TRM web model ({m})")),
-        other => other,
-    })?;
-    if metadata.get("format").map(String::as_str) != Some(FORMAT) {
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| WeightsError::Format(format!("not a TRM web model (not a safetensors file: {e})")))?;
+    let format = header.metadata().as_ref().and_then(|m| m.get("format"));
+    if format.map(String::as_str) != Some(FORMAT) {
         return Err(WeightsError::Format(
             "not a TRM web model: metadata lacks format = trm-web (convert checkpoints with `trm convert`)".into(),
         ));
     }
+    let (tensors, metadata) = read_safetensors(bytes).map_err(|e| match e {
+        WeightsError::Format(m) => WeightsError::Format(format!("not a TRM web model ({m})")),
+        other => other,
+    })?;
     let version = metadata.get("format_version").map(String::as_str).unwrap_or("?");
     if version != FORMAT_VERSION {
         return Err(WeightsError::Format(format!(
