@@ -221,6 +221,16 @@ impl<'m> Recursion<'m> {
         PendingStep { step: self.steps_done, decoded, q_halt: out.q.narrow(1, 0, 1).reshape([b]) }
     }
 
+    /// One network call and both heads, without advancing: touches every kernel a step uses, so
+    /// reading it back warms a GPU up (shader compilation) and times one call.
+    pub fn probe(&self) -> PendingStep {
+        let z = self.model.net(self.carry.z_l.clone(), self.carry.z_h.clone() + self.x.clone());
+        let [b, _, d] = z.dims();
+        let q = self.model.q_head.forward(z.clone().narrow(1, 0, 1).reshape([b, d]));
+        let (p, c) = predict(self.model.decode(z));
+        PendingStep { step: self.steps_done, decoded: vec![(None, p, c)], q_halt: q.narrow(1, 0, 1).reshape([b]) }
+    }
+
     /// Record the halting decision of the last step (for `stop_on_halt`).
     pub fn observe(&mut self, passes: &[Pass]) {
         if let Some(end) = passes.iter().find(|p| p.inner.is_none()) {

@@ -194,17 +194,12 @@ impl Inner {
     }
 }
 
-/// One network call and a decode, read back: compiles every kernel a step uses.
+/// Warm up (compile every kernel) and time one network call, read back.
 async fn timed_pass(model: &Trm, device: &Device) -> Result<f64, String> {
     let rows = vec![vec![1u32.min(model.config.vocab_size as u32 - 1); model.config.seq_len]];
     let batch = Batch::new(&rows, &[], model).map_err(|e| e.to_string())?;
     let t0 = now_ms();
-    let rec = Recursion::new(model, &batch, SolveOptions::reference(model), device);
-    let carry = rec.carry().clone();
-    let x = model.initial_carry(1).z_h;
-    let z = model.net(carry.z_l, x);
-    let logits = model.decode(z);
-    logits.argmax(2).into_data_async().await.map_err(|e| format!("{e:?}"))?;
+    Recursion::new(model, &batch, SolveOptions::reference(model), device).probe().read_async().await?;
     Ok(now_ms() - t0)
 }
 
@@ -273,6 +268,31 @@ impl Session {
     /// Load a model in the web format. `on_stage(name)` is called as it goes ("parsing",
     /// "uploading", "compiling shaders", "measuring"). Resolves with the model's description.
     pub async fn load(&self, bytes: Vec<u8>, on_stage: Option<Function>) -> Result<JsValue, JsError> {
+        if let Some(f) = &on_stage {
+            let _ = f.call1(&JsValue::NULL, &"parsing".into());
+        }
+        let parsed = web_format::read(&bytes).map_err(js_err)?;
+        drop(bytes);
+        self.install(parsed, on_stage).await
+    }
+
+    /// A paper-size architecture ("sudoku-mlp", "sudoku-att", "maze", "arc") with seeded random
+    /// weights, built here without a download: real speed, meaningless answers.
+    #[wasm_bindgen(js_name = loadPreset)]
+    pub async fn load_preset(&self, name: String, seed: u32, on_stage: Option<Function>) -> Result<JsValue, JsError> {
+        let config = TrmConfig::preset(&name)
+            .ok_or_else(|| js_err(format!("unknown preset `{name}` ({})", TrmConfig::PRESETS.join(", "))))?;
+        let tensors = TensorMap::random_for(&config, seed as u64).map_err(js_err)?;
+        let mut metadata = std::collections::BTreeMap::new();
+        metadata.insert("source".to_string(), format!("random weights, preset {name}, seed {seed}"));
+        let model = web_format::WebModel { config, tensors, puzzle_identifiers: None, metadata };
+        self.install(model, on_stage).await
+    }
+}
+
+impl Session {
+    /// Put a decoded model on the device, warm it up and (for "auto") pick the faster backend.
+    async fn install(&self, parsed: web_format::WebModel, on_stage: Option<Function>) -> Result<JsValue, JsError> {
         let inner = self.inner.clone();
         if inner.busy.get() {
             return Err(js_err("a solve is running; cancel it first"));
@@ -282,9 +302,6 @@ impl Session {
                 let _ = f.call1(&JsValue::NULL, &name.into());
             }
         };
-        stage("parsing");
-        let parsed = web_format::read(&bytes).map_err(js_err)?;
-        drop(bytes);
         let host = parsed.tensors;
         let build = |which: Active| Trm::from_tensors(parsed.config.clone(), &mut host.clone(), &inner.device(which));
 
@@ -340,6 +357,10 @@ impl Session {
         *inner.loaded.borrow_mut() = Some(Rc::new(Loaded { model, host, names: parsed.puzzle_identifiers }));
         serde_wasm_bindgen::to_value(&info).map_err(js_err)
     }
+}
+
+#[wasm_bindgen]
+impl Session {
 
     /// Solve B puzzles (`tokens` holds B·seq_len tokens, `puzzle_ids` B identifiers or none for
     /// all-zero). `on_pass(pass)` receives every pass as it is read back; resolves with the

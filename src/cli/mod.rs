@@ -78,7 +78,12 @@ pub fn encode(
                         let conflicts = g.conflicts().len();
                         format!("{}{}", g.to_pretty(), if conflicts > 0 { format!("({conflicts} cells in conflict)\n") } else { String::new() })
                     }
-                    Err(e) => format!("(not a Sudoku grid: {e})\n"),
+                    // Untrained models also predict PAD and blank: show those as `?` and `.`.
+                    Err(_) => raw_grid(t, 9, |v| match v {
+                        2..=10 => char::from(b'0' + v as u8 - 1),
+                        1 => '.',
+                        _ => '?',
+                    }),
                 }),
             })
         }
@@ -93,7 +98,7 @@ pub fn encode(
                         Ok(m) => format!("{}\n", m.to_text()),
                         Err(e) => format!("(cannot crop: {e})\n"),
                     },
-                    Err(e) => format!("(not a maze: {e})\n"),
+                    Err(_) => raw_grid(&t[..], 30, |v| maze::CHARSET.chars().nth((v as usize).wrapping_sub(1)).unwrap_or('?')),
                 }),
             })
         }
@@ -114,6 +119,11 @@ pub fn encode(
             })
         }
     }
+}
+
+/// A token grid drawn cell by cell, for predictions that are not valid puzzles.
+fn raw_grid(tokens: &[u32], width: usize, cell: impl Fn(u32) -> char) -> String {
+    tokens.chunks(width).map(|row| row.iter().map(|&v| cell(v)).collect::<String>() + "\n").collect()
 }
 
 impl Encoded {
