@@ -633,7 +633,7 @@ function describeInfo(info, entry) {
     `hidden ${c.hidden_size}, H=${c.H_cycles} L=${c.L_cycles}, ${arch}`,
     `${c.halt_max_steps} supervision steps`,
     info.metadata?.storage ? `${info.metadata.storage} weights` : null,
-    `${fmtMB(info.bytes)} from ${info.source === "cache" ? "the browser cache" : info.source === "bytes" ? "a file" : "the network"}`,
+    info.source === "preset" ? "random weights built in the page" : `${fmtMB(info.bytes)} from ${info.source === "cache" ? "the browser cache" : info.source === "bytes" ? "a file" : "the network"}`,
     info.warmupMs != null ? `warm-up ${fmtMs(info.warmupMs)} ms` : null,
   ].filter(Boolean);
   return bits.join(" · ");

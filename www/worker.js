@@ -4,6 +4,7 @@
 //   { type: "init", backend: "auto" | "webgpu" | "cpu" }
 //   { type: "load", id, url }            fetch (Cache API first, then network with progress), then load
 //   { type: "load", id, bytes }          load raw bytes (Uint8Array / ArrayBuffer, transferred)
+//   { type: "load", id, url: "preset:NAME" }  a paper-size architecture with random weights (no download)
 //   { type: "solve", id, tokens, puzzleIds, options }
 //   { type: "cancel" }                   stop the running solve after its current step
 //   { type: "simulateDeviceLoss", id }   test hook: destroy the WebGPU device
@@ -256,6 +257,15 @@ async function load(msg) {
   const { id } = msg;
   const s = await requireSession();
   let bytes, source, absUrl = null, cache = null;
+  const preset = msg.url != null && /^preset:([a-z-]+)$/.exec(String(msg.url));
+  if (preset) {
+    // A paper-size architecture with seeded random weights, built in the runtime: no download.
+    const t0 = performance.now();
+    const info = plain(await s.loadPreset(preset[1], 0, (name) => post({ type: "stage", id, name: String(name) })));
+    Object.assign(info, { loadMs: performance.now() - t0, bytes: 0, source: "preset", url: String(msg.url), cached: false });
+    post({ type: "loaded", id, info });
+    return;
+  }
   if (msg.url != null) {
     ({ bytes, source, url: absUrl, cache } = await fetchWeights(String(msg.url), id));
   } else if (msg.bytes != null) {

@@ -34,6 +34,7 @@ pub fn check_task(model: &Trm, task: Task) -> Result<(), String> {
 
 /// A puzzle as the model sees it, plus what is needed to show predictions.
 pub struct Encoded {
+    pub task: Task,
     pub tokens: Vec<u32>,
     pub puzzle_id: u32,
     render: Box<dyn Fn(&[u32]) -> String>,
@@ -71,6 +72,7 @@ pub fn encode(
         Task::Sudoku => {
             let grid = sudoku::Grid::parse(text).map_err(|e| e.to_string())?;
             Ok(Encoded {
+                task,
                 tokens: tokens_u32(&grid.to_tokens()),
                 puzzle_id: id_from(puzzle_id)?,
                 render: Box::new(|t| match sudoku::Grid::from_tokens(&tokens_u8(t)) {
@@ -91,6 +93,7 @@ pub fn encode(
             let m = maze::Maze::parse(text).map_err(|e| e.to_string())?;
             let (rows, cols) = (m.rows(), m.cols());
             Ok(Encoded {
+                task,
                 tokens: tokens_u32(&m.to_tokens()),
                 puzzle_id: id_from(puzzle_id)?,
                 render: Box::new(move |t| match maze::Maze::from_tokens(&tokens_u8(t)) {
@@ -103,13 +106,14 @@ pub fn encode(
             })
         }
         Task::Arc => {
-            let task = arc::ArcTask::from_json(text).map_err(|e| e.to_string())?;
-            let test = task
+            let arc_task = arc::ArcTask::from_json(text).map_err(|e| e.to_string())?;
+            let test = arc_task
                 .test
                 .get(test_index)
-                .ok_or_else(|| format!("the task has {} test inputs", task.test.len()))?;
+                .ok_or_else(|| format!("the task has {} test inputs", arc_task.test.len()))?;
             let tokens = arc::encode(&test.input, 0, 0).map_err(|e| e.to_string())?;
             Ok(Encoded {
+                task,
                 tokens: tokens_u32(&tokens),
                 puzzle_id: id_from(puzzle_id)?,
                 render: Box::new(|t| match arc::crop(&tokens_u8(t)) {
@@ -163,7 +167,10 @@ pub fn solve(model: &Trm, device: &Device, enc: &Encoded, options: SolveOptions,
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
+        let v = serde_json::json!({
+            "task": enc.task.name(), "tokens": enc.tokens, "puzzle_ids": [enc.puzzle_id], "passes": out,
+        });
+        println!("{}", serde_json::to_string(&v).expect("serialisable"));
     }
     Ok(())
 }

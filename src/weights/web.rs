@@ -32,6 +32,20 @@ impl std::str::FromStr for Storage {
     }
 }
 
+/// The single metadata entry (`trm-web`) of a web-format file.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Header {
+    format: String,
+    format_version: String,
+    config: TrmConfig,
+    storage: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    puzzle_identifiers: Option<Vec<String>>,
+    /// Provenance (`source`, ...).
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
+}
+
 /// A model in the web format, decoded to host tensors.
 #[derive(Debug, Clone)]
 pub struct WebModel {
@@ -84,49 +98,47 @@ pub fn write(
                 .map_err(|e| WeightsError::Format(format!("tensor `{k}`: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut meta: HashMap<String, String> = extra.clone().into_iter().collect();
-    meta.insert("format".into(), FORMAT.into());
-    meta.insert("format_version".into(), FORMAT_VERSION.into());
-    meta.insert("config".into(), serde_json::to_string(config).expect("config serialises"));
-    meta.insert("storage".into(), if storage == Storage::F16 { "f16" } else { "f32" }.into());
-    if let Some(ids) = puzzle_identifiers {
-        meta.insert("puzzle_identifiers".into(), serde_json::to_string(ids).expect("names serialise"));
-    }
+    let header = Header {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION.into(),
+        config: config.clone(),
+        storage: if storage == Storage::F16 { "f16" } else { "f32" }.into(),
+        puzzle_identifiers: puzzle_identifiers.map(<[String]>::to_vec),
+        metadata: extra.clone(),
+    };
+    // One metadata entry: safetensors writes its metadata map in hash order, so several entries
+    // would make the bytes (and cache-busting hashes) differ from run to run.
+    let meta = HashMap::from([(FORMAT.to_string(), serde_json::to_string(&header).expect("header serialises"))]);
     safetensors::tensor::serialize(views, Some(meta))
         .map_err(|e| WeightsError::Format(format!("cannot write safetensors: {e}")))
 }
 
 /// Decode a web-format file. Anything else (a checkpoint, a truncated download) is a clear error.
 pub fn read(bytes: &[u8]) -> Result<WebModel, WeightsError> {
-    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+    let (_, st_header) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| WeightsError::Format(format!("not a TRM web model (not a safetensors file: {e})")))?;
-    let format = header.metadata().as_ref().and_then(|m| m.get("format"));
-    if format.map(String::as_str) != Some(FORMAT) {
-        return Err(WeightsError::Format(
-            "not a TRM web model: metadata lacks format = trm-web (convert checkpoints with `trm convert`)".into(),
-        ));
-    }
-    let (tensors, metadata) = read_safetensors(bytes).map_err(|e| match e {
-        WeightsError::Format(m) => WeightsError::Format(format!("not a TRM web model ({m})")),
-        other => other,
+    let text = st_header.metadata().as_ref().and_then(|m| m.get(FORMAT)).ok_or_else(|| {
+        WeightsError::Format(
+            "not a TRM web model: the safetensors metadata has no `trm-web` entry (convert checkpoints with `trm convert`)"
+                .into(),
+        )
     })?;
-    let version = metadata.get("format_version").map(String::as_str).unwrap_or("?");
+    let version: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| WeightsError::Format(format!("web model header: {e}")))?;
+    let version = version.get("format_version").and_then(|v| v.as_str()).unwrap_or("?");
     if version != FORMAT_VERSION {
         return Err(WeightsError::Format(format!(
             "web model format version {version} is not supported (this build reads {FORMAT_VERSION})"
         )));
     }
-    let config_text = metadata
-        .get("config")
-        .ok_or_else(|| WeightsError::Format("web model has no config in its metadata".into()))?;
-    let config = TrmConfig::from_json(config_text)?;
-    let puzzle_identifiers = match metadata.get("puzzle_identifiers") {
-        Some(s) => Some(
-            serde_json::from_str::<Vec<String>>(s)
-                .map_err(|e| WeightsError::Format(format!("puzzle_identifiers: {e}")))?,
-        ),
-        None => None,
-    };
+    let header: Header =
+        serde_json::from_str(text).map_err(|e| WeightsError::Format(format!("web model header: {e}")))?;
+    header.config.validate()?;
+    let (tensors, _) = read_safetensors(bytes).map_err(|e| match e {
+        WeightsError::Format(m) => WeightsError::Format(format!("not a TRM web model ({m})")),
+        other => other,
+    })?;
+    let Header { config, storage, puzzle_identifiers, mut metadata, .. } = header;
     if let Some(ids) = &puzzle_identifiers {
         if ids.len() != config.num_puzzle_identifiers {
             return Err(WeightsError::Format(format!(
@@ -136,6 +148,7 @@ pub fn read(bytes: &[u8]) -> Result<WebModel, WeightsError> {
             )));
         }
     }
+    metadata.insert("storage".into(), storage);
     Ok(WebModel { config, tensors, puzzle_identifiers, metadata })
 }
 

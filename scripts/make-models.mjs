@@ -1,0 +1,75 @@
+// Regenerate the demo's model list and the browser tests' expected outputs with the native CLI:
+//  - www/models/<fixture>.safetensors: the parity fixtures' reference checkpoints in the web
+//    format (random weights: their answers are meaningless, but they are the reference's own);
+//  - www/models/models.json: those plus the paper-size presets (random weights built in the page);
+//  - tests/browser/expected/<fixture>.json: `trm solve --json` on a gallery puzzle, which the
+//    browser must reproduce.
+// Usage: node scripts/make-models.mjs   (after `cargo build --bin trm`; fixtures from
+// ../shared/fixtures/parity or $TRM_FIXTURES)
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const fixtures = process.env.TRM_FIXTURES ?? path.join(root, "../shared/fixtures/parity");
+const trm = process.env.TRM ?? path.join(root, "target/debug/trm");
+const run = (args) => execFileSync(trm, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
+
+const gallery = (name) => JSON.parse(readFileSync(path.join(root, "www/data", name), "utf8"));
+const sudoku = gallery("sudoku-gallery.json").puzzles[0].puzzle;
+const maze = gallery("maze-gallery.json").mazes[0];
+const arcTask = gallery("arc-gallery.json").tasks[0];
+const mazeText = Array.isArray(maze.puzzle) ? maze.puzzle.join("\n") : maze.puzzle;
+
+// [fixture, task, puzzle args, steps run in the browser, steps compared (before chaos sets in)]
+const FIXTURES = [
+  ["sudoku-mlp-h64", "sudoku", ["--puzzle", sudoku], 16, 2],
+  ["maze-att-h64", "maze", ["--puzzle", mazeText], 3, 3],
+  ["arc-att-learned-h64", "arc", ["--puzzle", JSON.stringify(arcTask), "--puzzle-id", "3"], 3, 3],
+  ["arc-att-emb96-h64", "arc", ["--puzzle", JSON.stringify(arcTask), "--puzzle-id", "4"], 2, 2],
+];
+
+mkdirSync(path.join(root, "www/models"), { recursive: true });
+mkdirSync(path.join(root, "tests/browser/expected"), { recursive: true });
+const models = [];
+for (const [name, task, puzzle, maxSteps, compare] of FIXTURES) {
+  const file = `www/models/${name}.safetensors`;
+  run(["convert", path.join(fixtures, name, "checkpoint.pt"), "-o", file]);
+  const hash = createHash("sha256").update(readFileSync(path.join(root, file))).digest("hex").slice(0, 12);
+  const url = `models/${name}.safetensors?v=${hash}`;
+  models.push({
+    name,
+    url,
+    task,
+    note: "A parity fixture: the reference's random-weight checkpoint (hidden 64). Its answers are meaningless.",
+  });
+  const out = JSON.parse(run(["solve", "--model", file, "--task", task, ...puzzle, "--steps", String(maxSteps), "--json"]));
+  const expected = {
+    model_url: url,
+    task,
+    tokens: out.tokens,
+    puzzle_ids: out.puzzle_ids,
+    max_steps: maxSteps,
+    steps_to_compare: compare,
+    tolerance: 1e-3,
+    passes: out.passes.map((p) => ({ step: p.step, tokens: p.tokens, halt_prob: p.halt_prob, confidence: p.confidence })),
+  };
+  writeFileSync(path.join(root, `tests/browser/expected/${name}.json`), JSON.stringify(expected) + "\n");
+  console.log(`${file} (v=${hash}); expected outputs of ${out.passes.length} passes`);
+}
+for (const [preset, task, params] of [
+  ["sudoku-mlp", "sudoku", "5.0M"],
+  ["sudoku-att", "sudoku", "6.8M"],
+  ["maze", "maze", "6.8M"],
+  ["arc", "arc", "6.8M"],
+]) {
+  models.push({
+    name: `${preset} (paper size, random weights)`,
+    url: `preset:${preset}`,
+    task,
+    note: `The paper's ${params}-parameter architecture with random weights, built in the page: real speed, meaningless answers.`,
+  });
+}
+writeFileSync(path.join(root, "www/models/models.json"), JSON.stringify({ models }, null, 2) + "\n");
+console.log(`www/models/models.json: ${models.length} models`);
