@@ -211,3 +211,17 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn committed_demo_models_are_current_conversions() {
+    // www/models holds `trm convert` outputs of the fixtures (scripts/make-models.mjs); the
+    // format is deterministic, so a stale file or a format change shows up here.
+    for name in FIXTURES {
+        let (cfg, t) = load(name);
+        let extra = BTreeMap::from([("source".to_string(), "checkpoint.pt".to_string())]);
+        let fresh = web::write(&cfg, &t, Storage::F32, None, &extra).unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("www/models/{name}.safetensors"));
+        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(committed == fresh, "{} is stale: rerun `node scripts/make-models.mjs`", path.display());
+    }
+}

@@ -1,0 +1,106 @@
+//! The wasm surface (`src/web.rs`) in headless Chromium through wasm-bindgen-test: sessions on
+//! the CPU backend and on WebGPU (SwiftShader) load a converted fixture, stream every pass, agree
+//! with each other and with the native CLI, and turn bad bytes into errors.
+//! Run: `cargo test --release --target wasm32-unknown-unknown --no-default-features --features model --test web`
+#![cfg(target_family = "wasm")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Reflect, Uint32Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+use trm::web::Session;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MODEL: &[u8] = include_bytes!("../www/models/sudoku-mlp-h64.safetensors");
+const EXPECTED: &str = include_str!("browser/expected/sudoku-mlp-h64.json");
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn numbers(v: &JsValue) -> Vec<f64> {
+    Array::from(v).iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+}
+
+/// Collects every pass a solve streams.
+fn collector() -> (Function, Rc<RefCell<Vec<JsValue>>>) {
+    let passes = Rc::new(RefCell::new(Vec::new()));
+    let sink = passes.clone();
+    let f = Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| sink.borrow_mut().push(p));
+    (f.into_js_value().unchecked_into(), passes)
+}
+
+struct Expected {
+    tokens: Vec<u32>,
+    steps: usize,
+    compare: usize,
+    passes: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+fn expected() -> Expected {
+    let v: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
+    let nums = |x: &serde_json::Value| x.as_array().unwrap().iter().map(|n| n.as_f64().unwrap()).collect::<Vec<_>>();
+    Expected {
+        tokens: nums(&v["tokens"]).into_iter().map(|t| t as u32).collect(),
+        steps: v["max_steps"].as_u64().unwrap() as usize,
+        compare: v["steps_to_compare"].as_u64().unwrap() as usize,
+        passes: v["passes"].as_array().unwrap().iter().map(|p| (nums(&p["tokens"]), nums(&p["halt_prob"]))).collect(),
+    }
+}
+
+async fn solve_and_check(backend: &str) -> Vec<JsValue> {
+    let session = Session::create(backend.into()).await.unwrap_or_else(|e| panic!("{backend}: {:?}", JsValue::from(e)));
+    assert_eq!(session.backend(), backend);
+    let info = session.load(MODEL.to_vec(), None).await.unwrap();
+    assert_eq!(get(&info, "task").as_string().as_deref(), Some("sudoku"));
+    let exp = expected();
+    let (on_pass, passes) = collector();
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"maxSteps".into(), &(exp.steps as f64).into()).unwrap();
+    let result = session.solve(exp.tokens.clone(), vec![], opts.into(), Some(on_pass)).await.unwrap();
+    assert_eq!(get(&result, "steps").as_f64(), Some(exp.steps as f64));
+    let passes = passes.borrow().clone();
+    assert_eq!(passes.len(), exp.steps, "{backend}: one pass per supervision step");
+    for (k, (tokens, halt)) in exp.passes.iter().take(exp.compare).enumerate() {
+        let got = &passes[k];
+        assert_eq!(&numbers(&get(got, "tokens")), tokens, "{backend}: step {} argmax differs from the native CLI", k + 1);
+        let h = numbers(&get(got, "haltProb"));
+        assert!((h[0] - halt[0]).abs() < 1e-3, "{backend}: step {} halt probability {} vs {}", k + 1, h[0], halt[0]);
+    }
+    passes
+}
+
+#[wasm_bindgen_test]
+async fn cpu_session_matches_the_native_cli() {
+    solve_and_check("cpu").await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_session_matches_the_native_cli() {
+    solve_and_check("webgpu").await;
+}
+
+#[wasm_bindgen_test]
+async fn bad_bytes_and_bad_inputs_are_errors_not_panics() {
+    let session = Session::create("cpu".into()).await.unwrap();
+    for bad in [vec![], b"not a model".to_vec(), MODEL[..MODEL.len() / 2].to_vec()] {
+        let err = session.load(bad, None).await.err().expect("bad bytes must not load");
+        let msg = get(&JsValue::from(err), "message").as_string().unwrap_or_default();
+        assert!(msg.contains("not a TRM web model"), "{msg}");
+    }
+    assert!(session.solve(vec![1; 81], vec![], JsValue::UNDEFINED, None).await.is_err(), "no model loaded");
+    session.load(MODEL.to_vec(), None).await.unwrap();
+    // Wrong length, token outside the vocabulary, unknown puzzle identifier.
+    for (tokens, ids) in [(vec![1u32; 80], vec![]), (vec![99u32; 81], vec![]), (vec![1u32; 81], vec![5u32])] {
+        assert!(session.solve(tokens, ids, JsValue::UNDEFINED, None).await.is_err());
+    }
+    // The session still works.
+    let tokens = Uint32Array::from(&expected().tokens[..]).to_vec();
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"maxSteps".into(), &1.0.into()).unwrap();
+    assert!(session.solve(tokens, vec![], opts.into(), None).await.is_ok());
+}
