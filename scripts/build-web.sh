@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --lib --release --target wasm32-unknown-unknown --no-default-features --features model
-wasm=target/wasm32-unknown-unknown/release/trm.wasm
+wasm="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/trm.wasm"
 wasm-bindgen --target web --no-typescript --out-dir www/pkg --out-name trm "$wasm"
 out=www/pkg/trm_bg.wasm
 if [ "${1:-}" != "--no-opt" ]; then

@@ -13,7 +13,7 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const fixtures = process.env.TRM_FIXTURES ?? path.join(root, "../shared/fixtures/parity");
-const trm = process.env.TRM ?? path.join(root, "target/debug/trm");
+const trm = process.env.TRM ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "debug/trm");
 const run = (args) => execFileSync(trm, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
 
 const gallery = (name) => JSON.parse(readFileSync(path.join(root, "www/data", name), "utf8"));

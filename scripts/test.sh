@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test: native Rust (unit, puzzle tasks, weights, parity on the CPU backend and on wgpu
+# over Mesa's lavapipe), the wasm surface in headless Chromium (wasm-bindgen-test, WebGPU on
+# SwiftShader and the CPU backend), and the page in headless Chromium (Playwright).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== native tests (cargo test)"
+# lavapipe is installed by setup: a missing wgpu adapter is a failure, not a skip.
+TRM_REQUIRE_WGPU=1 cargo test
+
+echo "== browser runtime (www/pkg)"
+# wasm-opt is skipped here (minutes on 2 cores); the demo build runs it.
+scripts/build-web.sh --no-opt
+
+echo "== wasm surface in headless Chromium (wasm-bindgen-test)"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
+  cargo test --release --target wasm32-unknown-unknown --no-default-features --features model --test web
+
+echo "== page in headless Chromium (node --test + playwright-core)"
+npm run --silent test:browser
