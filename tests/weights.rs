@@ -225,3 +225,29 @@ fn committed_demo_models_are_current_conversions() {
         assert!(committed == fresh, "{} is stale: rerun `node scripts/make-models.mjs`", path.display());
     }
 }
+
+#[test]
+fn safetensors_checkpoints_with_reference_names_load() {
+    // The same state dict as safetensors: reference key names, bf16 initial states.
+    let (cfg, t) = load(FIXTURES[0]);
+    let mut blobs = Vec::new();
+    for (k, v) in t.iter() {
+        let (dtype, bytes): (safetensors::Dtype, Vec<u8>) = if k.ends_with("_init") {
+            (safetensors::Dtype::BF16, v.data.iter().flat_map(|x| half::bf16::from_f32(*x).to_bits().to_le_bytes()).collect())
+        } else {
+            (safetensors::Dtype::F32, v.data.iter().flat_map(|x| x.to_le_bytes()).collect())
+        };
+        blobs.push((format!("_orig_mod.model.inner.{k}"), dtype, v.shape.clone(), bytes));
+    }
+    let views: Vec<_> = blobs
+        .iter()
+        .map(|(k, d, s, b)| (k.clone(), safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap()))
+        .collect();
+    let path = tempdir().join("step_1");
+    std::fs::write(&path, safetensors::tensor::serialize(views, None).unwrap()).unwrap();
+    let mut back = read_tensors(&path).unwrap();
+    for (k, v) in t.iter() {
+        assert_eq!(back.get(k).unwrap(), v, "{k}");
+    }
+    Trm::from_tensors(cfg, &mut back, &flex()).unwrap();
+}

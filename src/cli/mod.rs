@@ -284,7 +284,10 @@ pub fn print_eval(r: &EvalReport) {
         },
         r.seconds
     );
-    for (g, t) in &r.by_grade {
+    // Easiest grade first.
+    let mut grades: Vec<_> = r.by_grade.iter().collect();
+    grades.sort_by_key(|(g, _)| g.parse::<sudoku::Difficulty>().map(|d| d as usize).unwrap_or(usize::MAX));
+    for (g, t) in grades {
         println!("  {g:<8} {:>6.2}% ({}/{})", pct(t.exact, t.total), t.exact, t.total);
     }
 }

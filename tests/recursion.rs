@@ -1,0 +1,71 @@
+//! The recursion API: every pass, inner passes, halting options, more steps than the reference.
+
+mod common;
+
+use common::{fixture, flex};
+use trm::model::{InnerUpdate, Trm};
+use trm::recursion::{Batch, InputError, Recursion, SolveOptions};
+use trm::weights::checkpoint::load_reference;
+
+fn model(name: &str) -> Trm {
+    let dir = fixture(name);
+    let (cfg, mut t) = load_reference(&dir.join("checkpoint.pt"), Some(&dir.join("config.json")), None).unwrap();
+    Trm::from_tensors(cfg, &mut t, &flex()).unwrap()
+}
+
+fn grid(m: &Trm) -> Vec<u32> {
+    (0..m.config.seq_len as u32).map(|i| 1 + i % (m.config.vocab_size as u32 - 1)).collect()
+}
+
+#[test]
+fn inner_passes_follow_the_cycle_structure() {
+    let m = model("arc-att-emb96-h64"); // H=2, L=2
+    let batch = Batch::new(&[grid(&m)], &[1], &m).unwrap();
+    let opts = SolveOptions { max_steps: 2, stop_on_halt: false, inner: true };
+    let mut passes = Vec::new();
+    Recursion::new(&m, &batch, opts, &flex()).run(|p| passes.push(p.clone())).unwrap();
+    let (h, l) = (m.config.h_cycles, m.config.l_cycles);
+    assert_eq!(passes.len(), 2 * (h * (l + 1) + 1));
+    let kinds: Vec<_> = passes[..h * (l + 1) + 1].iter().map(|p| p.inner).collect();
+    assert_eq!(kinds[0], Some(InnerUpdate::Latent { h: 0, l: 0 }));
+    assert_eq!(kinds[l], Some(InnerUpdate::Answer { h: 0 }));
+    assert_eq!(kinds[h * (l + 1)], None);
+    // The last answer update decodes the same z_H as the end of the step.
+    assert_eq!(passes[h * (l + 1) - 1].tokens, passes[h * (l + 1)].tokens);
+    for p in &passes {
+        assert_eq!(p.tokens.len(), m.config.seq_len);
+        assert!(p.confidence.iter().all(|c| (0.0..=1.0).contains(c)));
+        assert_eq!(p.halt_prob.len(), usize::from(p.inner.is_none()));
+    }
+}
+
+#[test]
+fn runs_the_reference_sixteen_steps_or_more_or_stops_on_halt() {
+    let m = model("sudoku-mlp-h64");
+    let batch = Batch::new(&[grid(&m)], &[], &m).unwrap();
+    let run = |opts| {
+        let mut qs = Vec::new();
+        Recursion::new(&m, &batch, opts, &flex()).run(|p| qs.push(p.q_halt[0])).unwrap();
+        qs
+    };
+    let full = run(SolveOptions::reference(&m));
+    assert_eq!(full.len(), 16);
+    assert_eq!(run(SolveOptions { max_steps: 20, stop_on_halt: false, inner: false }).len(), 20);
+    // Halting stops after the first step whose q_halt is positive.
+    let first = full.iter().position(|&q| q > 0.0).expect("this random model halts within 16 steps");
+    let stopped = run(SolveOptions { max_steps: 16, stop_on_halt: true, inner: false });
+    assert_eq!(stopped, full[..=first].to_vec());
+}
+
+#[test]
+fn inputs_are_checked_against_the_model() {
+    let m = model("arc-att-learned-h64"); // 7 puzzle ids, vocab 12
+    let ok = grid(&m);
+    assert_eq!(Batch::new(&[], &[], &m), Err(InputError::Empty));
+    assert_eq!(Batch::new(&[ok[..10].to_vec()], &[], &m), Err(InputError::Length { expected: 900, found: 10 }));
+    let mut bad = ok.clone();
+    bad[5] = 12;
+    assert_eq!(Batch::new(&[bad], &[], &m), Err(InputError::Token { cell: 5, token: 12, vocab: 12 }));
+    assert_eq!(Batch::new(&[ok.clone()], &[7], &m), Err(InputError::PuzzleId { id: 7, count: 7 }));
+    assert!(Batch::new(&[ok.clone(), ok], &[6, 0], &m).is_ok());
+}
