@@ -241,97 +241,70 @@ impl TrmConfig {
     pub const PRESETS: [&'static str; 4] = ["sudoku-mlp", "sudoku-att", "maze", "arc"];
 }
 
-/// The `arch:` block of a reference `all_config.yaml`. Shapes that the yaml does not carry
-/// (seq_len, vocab_size, num_puzzle_identifiers) come from the checkpoint's tensors.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ArchBlock {
-    #[serde(rename = "H_cycles")]
-    pub h_cycles: usize,
-    #[serde(rename = "L_cycles")]
-    pub l_cycles: usize,
-    #[serde(rename = "L_layers")]
-    pub l_layers: usize,
-    pub hidden_size: usize,
-    pub num_heads: usize,
-    pub expansion: f64,
-    #[serde(default)]
-    pub pos_encodings: Option<PosEncoding>,
-    #[serde(default)]
-    pub mlp_t: bool,
-    #[serde(default = "default_halt")]
-    pub halt_max_steps: usize,
-    /// Often the interpolation `${.hidden_size}` in the yaml.
-    #[serde(default)]
-    pub puzzle_emb_ndim: Option<serde_json::Value>,
-    #[serde(default)]
-    pub puzzle_emb_len: Option<usize>,
-    #[serde(default)]
-    pub rms_norm_eps: Option<f64>,
-    #[serde(default)]
-    pub rope_theta: Option<f64>,
-    #[serde(rename = "no_ACT_continue", default = "default_true")]
-    pub no_act_continue: bool,
-    #[serde(default)]
-    pub seq_len: Option<usize>,
-    #[serde(default)]
-    pub vocab_size: Option<usize>,
-    #[serde(default)]
-    pub num_puzzle_identifiers: Option<usize>,
-}
+/// The `arch:` block of a reference `all_config.yaml`, as read. It lacks the fields that come
+/// from the dataset (seq_len, vocab_size, num_puzzle_identifiers: the checkpoint's tensor shapes
+/// tell them), and may write `puzzle_emb_ndim` as the interpolation `${.hidden_size}`.
+#[derive(Debug, Clone)]
+pub struct ArchBlock(serde_json::Map<String, serde_json::Value>);
 
 impl ArchBlock {
     /// Read the `arch:` block of a reference `all_config.yaml` (the rest of the file is ignored).
     pub fn from_all_config_yaml(text: &str) -> Result<Self, ConfigError> {
-        #[derive(Deserialize)]
-        struct AllConfig {
-            arch: ArchBlock,
-        }
-        let all: AllConfig = serde_yaml_ng::from_str(text)
-            .map_err(|e| ConfigError(format!("all_config.yaml: {e}")))?;
-        Ok(all.arch)
-    }
-
-    /// `puzzle_emb_ndim` with the `${.hidden_size}` interpolation resolved (the reference default is 0).
-    pub fn puzzle_emb_ndim(&self) -> Result<usize, ConfigError> {
-        match &self.puzzle_emb_ndim {
-            None => Ok(0),
-            Some(serde_json::Value::Number(n)) => n
-                .as_u64()
-                .map(|v| v as usize)
-                .ok_or_else(|| ConfigError(format!("puzzle_emb_ndim: not a count: {n}"))),
-            Some(serde_json::Value::String(s)) if s.replace(' ', "") == "${.hidden_size}" => {
-                Ok(self.hidden_size)
+        let err = |e: String| ConfigError(format!("all_config.yaml: {e}"));
+        let all: serde_json::Value = serde_yaml_ng::from_str(text).map_err(|e| err(e.to_string()))?;
+        let mut arch = match all.get("arch") {
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            _ => return Err(err("no `arch:` block".into())),
+        };
+        if let Some(serde_json::Value::String(s)) = arch.get("puzzle_emb_ndim") {
+            if s.replace(' ', "") != "${.hidden_size}" {
+                return Err(err(format!("puzzle_emb_ndim: cannot read `{s}`")));
             }
-            Some(other) => Err(ConfigError(format!("puzzle_emb_ndim: cannot read {other}"))),
+            let hidden = arch.get("hidden_size").cloned().unwrap_or_default();
+            arch.insert("puzzle_emb_ndim".into(), hidden);
+        }
+        Ok(Self(arch))
+    }
+
+    pub fn usize(&self, key: &str) -> Option<usize> {
+        self.0.get(key).and_then(serde_json::Value::as_u64).map(|v| v as usize)
+    }
+
+    pub fn mlp_t(&self) -> bool {
+        self.0.get("mlp_t").and_then(serde_json::Value::as_bool).unwrap_or(false)
+    }
+
+    pub fn pos_encodings(&self) -> PosEncoding {
+        let s = self.0.get("pos_encodings").and_then(serde_json::Value::as_str).unwrap_or("none");
+        PosEncoding::from(s.to_string())
+    }
+
+    /// Prefix positions, by the same rule as [`TrmConfig::prefix_len`].
+    pub fn prefix_len(&self) -> usize {
+        match self.usize("puzzle_emb_len").unwrap_or(16) {
+            0 => self.usize("puzzle_emb_ndim").unwrap_or(0).div_ceil(self.usize("hidden_size").unwrap_or(1).max(1)),
+            n => n,
         }
     }
 
-    /// Complete into a config, with the shape-derived fields supplied by the caller.
+    /// Complete into a config with the dataset-derived fields (these replace any in the yaml).
     pub fn into_config(
         self,
         seq_len: usize,
         vocab_size: usize,
         num_puzzle_identifiers: usize,
     ) -> Result<TrmConfig, ConfigError> {
-        let cfg = TrmConfig {
-            seq_len: self.seq_len.unwrap_or(seq_len),
-            vocab_size: self.vocab_size.unwrap_or(vocab_size),
-            num_puzzle_identifiers: self.num_puzzle_identifiers.unwrap_or(num_puzzle_identifiers),
-            puzzle_emb_ndim: self.puzzle_emb_ndim()?,
-            puzzle_emb_len: self.puzzle_emb_len.unwrap_or(16),
-            h_cycles: self.h_cycles,
-            l_cycles: self.l_cycles,
-            l_layers: self.l_layers,
-            hidden_size: self.hidden_size,
-            num_heads: self.num_heads,
-            expansion: self.expansion,
-            pos_encodings: self.pos_encodings.unwrap_or(PosEncoding::None),
-            mlp_t: self.mlp_t,
-            halt_max_steps: self.halt_max_steps,
-            rms_norm_eps: self.rms_norm_eps.unwrap_or(1e-5),
-            rope_theta: self.rope_theta.unwrap_or(10000.0),
-            no_act_continue: self.no_act_continue,
-        };
+        let mut m = self.0;
+        for (key, value) in [
+            ("seq_len", seq_len),
+            ("vocab_size", vocab_size),
+            ("num_puzzle_identifiers", num_puzzle_identifiers),
+        ] {
+            m.insert(key.into(), value.into());
+        }
+        m.entry("pos_encodings").or_insert("none".into());
+        let cfg: TrmConfig = serde_json::from_value(serde_json::Value::Object(m))
+            .map_err(|e| ConfigError(format!("all_config.yaml arch block: {e}")))?;
         cfg.validate()?;
         Ok(cfg)
     }

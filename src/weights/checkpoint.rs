@@ -89,28 +89,22 @@ pub fn read_config(path: &Path, tensors: &TensorMap, seq_len: Option<usize>) -> 
         return Ok(cfg);
     }
     let arch = ArchBlock::from_all_config_yaml(&text)?;
-    let d = arch.hidden_size;
     let dims = |k: &str| tensors.shape(k).map(<[usize]>::to_vec);
     let vocab = dims("embed_tokens.embedding_weight")
         .filter(|s| s.len() == 2)
         .map(|s| s[0])
         .ok_or_else(|| WeightsError::Missing("embed_tokens.embedding_weight".into()))?;
-    let ndim = arch.puzzle_emb_ndim()?;
     let num_ids = dims("puzzle_emb.weights").filter(|s| s.len() == 2).map(|s| s[0]).unwrap_or(0);
-    let prefix = match arch.puzzle_emb_len.unwrap_or(16) {
-        0 => ndim.div_ceil(d.max(1)),
-        n => n,
-    };
-    let total_from_shapes = if arch.mlp_t {
+    let total_from_shapes = if arch.mlp_t() {
         dims("L_level.layers.0.mlp_t.down_proj.weight").map(|s| s[0])
-    } else if arch.pos_encodings == Some(PosEncoding::Learned) {
+    } else if arch.pos_encodings() == PosEncoding::Learned {
         dims("embed_pos.embedding_weight").map(|s| s[0])
     } else {
         None
     };
     let seq = seq_len
-        .or(arch.seq_len)
-        .or(total_from_shapes.and_then(|t| t.checked_sub(prefix)))
+        .or(arch.usize("seq_len"))
+        .or(total_from_shapes.and_then(|t| t.checked_sub(arch.prefix_len())))
         .or_else(|| seq_len_for_vocab(vocab))
         .ok_or_else(|| {
             ConfigError(format!("cannot infer seq_len for vocab_size {vocab}; pass it explicitly"))
