@@ -251,3 +251,27 @@ fn safetensors_checkpoints_with_reference_names_load() {
     }
     Trm::from_tensors(cfg, &mut back, &flex()).unwrap();
 }
+
+#[test]
+fn all_config_yaml_beside_a_step_file_gives_the_config() {
+    // The layout of community checkpoints: `step_N` + `all_config.yaml`; shapes fill seq_len,
+    // vocab_size and num_puzzle_identifiers.
+    for name in ["sudoku-mlp-h64", "maze-att-h64"] {
+        let (want, _) = load(name);
+        let dir = tempdir().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(fixture(name).join("checkpoint.pt"), dir.join("step_100")).unwrap();
+        let yaml = format!(
+            "arch:\n  name: recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1\n  loss:\n    name: losses@ACTLossHead\n    \
+             loss_type: stablemax_cross_entropy\n  H_cycles: {}\n  H_layers: 0\n  L_cycles: {}\n  L_layers: 2\n  expansion: 4\n  \
+             forward_dtype: bfloat16\n  halt_exploration_prob: 0.1\n  halt_max_steps: 16\n  hidden_size: {}\n  mlp_t: {}\n  \
+             no_ACT_continue: true\n  num_heads: {}\n  pos_encodings: {}\n  puzzle_emb_len: 16\n  puzzle_emb_ndim: ${{.hidden_size}}\n\
+             data_path: data/whatever\nglobal_batch_size: 768\n",
+            want.h_cycles, want.l_cycles, want.hidden_size, want.mlp_t, want.num_heads, String::from(want.pos_encodings)
+        );
+        std::fs::write(dir.join("all_config.yaml"), yaml).unwrap();
+        let (got, mut t) = load_reference(&dir.join("step_100"), None, None).unwrap();
+        assert_eq!(got, want, "{name}");
+        Trm::from_tensors(got, &mut t, &flex()).unwrap();
+    }
+}
