@@ -1,8 +1,6 @@
 //! Which burn backend runs the model: the pure-Rust CPU backend (flex) or wgpu (Vulkan natively,
 //! Mesa's lavapipe where there is no GPU; WebGPU in browsers).
 
-use burn::tensor::Device;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
@@ -33,7 +31,8 @@ impl std::fmt::Display for Backend {
 /// Get a device for `backend`. The wgpu runtime can be initialised once per process; later
 /// calls reuse it.
 #[cfg(not(target_family = "wasm"))]
-pub fn device(backend: Backend) -> Result<Device, String> {
+pub fn device(backend: Backend) -> Result<burn::tensor::Device, String> {
+    use burn::tensor::Device;
     match backend {
         #[cfg(feature = "flex")]
         Backend::Flex => Ok(Device::flex()),

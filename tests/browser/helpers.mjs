@@ -123,6 +123,11 @@ export function rewriteMetadata(buf, edit) {
   return Buffer.concat([len, json, buf.subarray(dataOffset)]);
 }
 
+/** Edit the `trm-web` JSON header of a web-format model: `edit(header) -> header`. */
+export function editWebHeader(buf, edit) {
+  return rewriteMetadata(buf, (m) => ({ ...m, "trm-web": JSON.stringify(edit(JSON.parse(m["trm-web"]))) }));
+}
+
 /** A mock-runtime model (real safetensors container, fake tensors). */
 export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, names = null, panic = false } = {}) {
   const dims = { sudoku: [81, 11], maze: [900, 6], arc: [900, 12] }[task];

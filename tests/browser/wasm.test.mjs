@@ -28,7 +28,7 @@ import {
   openPage,
   waitForState,
   errorTexts,
-  rewriteMetadata,
+  editWebHeader,
   loadExpected,
   comparePasses,
 } from "./helpers.mjs";
@@ -53,13 +53,10 @@ before(async () => {
   if (SKIP) return;
   if (PRIMARY && existsSync(modelFile(PRIMARY.data.model_url))) {
     const good = readFileSync(modelFile(PRIMARY.data.model_url));
-    const cfgEdit = (m) => {
-      const cfg = JSON.parse(m.config);
-      return { ...m, config: JSON.stringify({ ...cfg, hidden_size: cfg.hidden_size * 2, num_heads: cfg.num_heads }) };
-    };
+    const cfgEdit = (h) => ({ ...h, config: { ...h.config, hidden_size: h.config.hidden_size * 2 } });
     overrides["/__test__/truncated.safetensors"] = good.subarray(0, Math.floor(good.length / 2));
     overrides["/__test__/garbage.safetensors"] = Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 7919 + 13) % 251));
-    overrides["/__test__/wrong-arch.safetensors"] = rewriteMetadata(good, cfgEdit);
+    overrides["/__test__/wrong-arch.safetensors"] = editWebHeader(good, cfgEdit);
     const flipped = Buffer.from(good);
     const dataStart = 8 + Number(good.readBigUInt64LE(0));
     for (let i = dataStart; i < flipped.length; i += 4) flipped[i + 3] = 0x7f; // NaN/huge exponents: a solve still runs
