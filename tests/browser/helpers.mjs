@@ -146,9 +146,10 @@ export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4
     mlp_t: task === "sudoku",
     halt_max_steps: steps,
   };
-  const metadata = { format: "trm-web", format_version: "1", config: JSON.stringify(config), storage: "f32", source: "mock", mock_step_ms: String(stepMs) };
-  if (names) metadata.puzzle_identifiers = JSON.stringify(names);
-  if (panic) metadata.mock_panic = "1";
+  const header = { format: "trm-web", format_version: "1", config, storage: "f32", metadata: { source: "mock", mock_step_ms: String(stepMs) } };
+  if (names) header.puzzle_identifiers = names;
+  if (panic) header.metadata.mock_panic = "1";
+  const metadata = { "trm-web": JSON.stringify(header) };
   const emb = new Float32Array(dims[1] * hidden).map((_, i) => Math.sin(i));
   return makeSafetensors({ "embed_tokens.weight": { shape: [dims[1], hidden], data: emb }, "q_head.bias": { shape: [2], data: new Float32Array([0, 0]) } }, metadata);
 }

@@ -20,6 +20,7 @@ import {
   errorTexts,
   mockModel,
   rewriteMetadata,
+  editWebHeader,
 } from "./helpers.mjs";
 import { mockPass } from "./fixtures/mock-trm.js";
 import { parseSudoku, sudokuText } from "../../www/tasks.js";
@@ -236,8 +237,8 @@ test("weights are cached: a second load makes no network request; progress is by
 test("corrupted, garbage and wrong-architecture files give clear errors; the page keeps working", T, async () => {
   const truncated = SUDOKU_MODEL.subarray(0, SUDOKU_MODEL.length - 40);
   const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251));
-  const wrongArch = rewriteMetadata(SUDOKU_MODEL, (m) => ({ ...m, config: JSON.stringify({ ...JSON.parse(m.config), hidden_size: 16 }) }));
-  const notWeb = rewriteMetadata(SUDOKU_MODEL, (m) => ({ source: m.source }));
+  const wrongArch = editWebHeader(SUDOKU_MODEL, (h) => ({ ...h, config: { ...h.config, hidden_size: 16 } }));
+  const notWeb = rewriteMetadata(SUDOKU_MODEL, () => ({ source: "not a web model" }));
   await withSite(
     mockSite({
       "/models/truncated.safetensors": truncated,
@@ -258,7 +259,7 @@ test("corrupted, garbage and wrong-architecture files give clear errors; the pag
         await attempt("models/truncated.safetensors", /truncated|past the end/);
         await attempt("models/garbage.safetensors", /not a TRM web model/);
         await attempt("models/wrong-arch.safetensors", /architecture/);
-        await attempt("models/not-web.safetensors", /format = trm-web/);
+        await attempt("models/not-web.safetensors", /no `trm-web` entry/);
         await attempt("models/missing.safetensors", /HTTP 404/);
         // Garbage bytes from a file chosen by the user.
         await page.setInputFiles("#model-file", { name: "junk.safetensors", mimeType: "application/octet-stream", buffer: garbage });
