@@ -1,6 +1,6 @@
 //! `trm bench`: how fast one supervision step runs on a backend, in the units that allow a
 //! comparison — ms per step, ms per network call, achieved GFLOP/s (from the shapes), and the
-//! GFLOP/s of one large matmul on the same backend as the ceiling.
+//! GFLOP/s of large matmuls on the same backend as the ceiling.
 
 use std::time::Instant;
 
@@ -32,21 +32,24 @@ fn median(mut v: Vec<f64>) -> f64 {
     if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
 
-/// GFLOP/s of an n×n·n×n matmul, median of `reps` runs after a warm-up.
-pub fn matmul_gflops(device: &Device, n: usize, reps: usize) -> f64 {
-    let data: Vec<f32> = (0..n * n).map(|i| ((i % 97) as f32 - 48.0) / 97.0).collect();
-    let a = Tensor::<2>::from_data(TensorData::new(data.clone(), [n, n]), device);
-    let b = Tensor::<2>::from_data(TensorData::new(data, [n, n]), device);
+/// GFLOP/s of n×n·n×n matmuls: a chain of `chain` dependent products (each feeds the next, so
+/// none can be skipped or reused) read back at the end, median of `reps` chains after a warm-up.
+pub fn matmul_gflops(device: &Device, n: usize, chain: usize, reps: usize) -> f64 {
+    let data: Vec<f32> = (0..n * n).map(|i| ((i % 97) as f32 - 48.0) / (97.0 * n as f32)).collect();
+    let a = Tensor::<2>::from_data(TensorData::new(data, [n, n]), device);
+    std::hint::black_box(a.clone().slice([0..1, 0..1]).into_data());
     let run = || {
         let t = Instant::now();
-        let c = a.clone().matmul(b.clone());
-        // Reading one value forces the work to finish on asynchronous backends.
-        let _ = c.slice([0..1, 0..1]).into_data();
+        let mut x = a.clone();
+        for _ in 0..chain {
+            x = a.clone().matmul(x);
+        }
+        std::hint::black_box(x.into_data());
         t.elapsed().as_secs_f64()
     };
     run();
     let times: Vec<f64> = (0..reps).map(|_| run()).collect();
-    2.0 * (n as f64).powi(3) / median(times) / 1e9
+    2.0 * (n as f64).powi(3) * chain as f64 / median(times) / 1e9
 }
 
 /// Time `steps` supervision steps (after one warm-up step) of `model` at batch `batch`.
@@ -76,7 +79,7 @@ pub fn bench_model(
     let step_s = median(times);
     let flops = 2.0 * cfg.macs_per_step() as f64 * batch as f64;
     let gflops = flops / step_s / 1e9;
-    let matmul = matmul_gflops(device, 1024, 5);
+    let matmul = matmul_gflops(device, 1024, 4, 3);
     Ok(BenchReport {
         model: name.to_string(),
         backend: backend.to_string(),
