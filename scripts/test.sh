@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# Mesa's WSI probe complains on every adapter query without it.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 echo "== native tests (cargo test)"
 # lavapipe is installed by setup: a missing wgpu adapter is a failure, not a skip.
