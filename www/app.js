@@ -55,6 +55,7 @@ export function readParams(search) {
   const model = get("model");
   if (model) {
     if (model.toLowerCase() === "none") out.model = "none";
+    else if (/^preset:[a-z-]{1,20}$/.test(model)) out.model = model; // random weights built in the page
     else {
       try {
         const u = new URL(model, location.href);
