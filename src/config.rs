@@ -239,6 +239,13 @@ impl TrmConfig {
     }
 
     pub const PRESETS: [&'static str; 4] = ["sudoku-mlp", "sudoku-att", "maze", "arc"];
+
+    /// The puzzle task whose token layout this architecture reads, if any.
+    pub fn task(&self) -> Option<crate::tasks::Task> {
+        crate::tasks::Task::ALL
+            .into_iter()
+            .find(|t| t.vocab_size() == self.vocab_size && t.seq_len() == self.seq_len)
+    }
 }
 
 /// The `arch:` block of a reference `all_config.yaml`, as read. It lacks the fields that come

@@ -176,15 +176,6 @@ struct JsSolveOptions {
     inner: bool,
 }
 
-fn task_of(cfg: &TrmConfig) -> Option<&'static str> {
-    match (cfg.vocab_size, cfg.seq_len) {
-        (11, 81) => Some("sudoku"),
-        (6, 900) => Some("maze"),
-        (12, 900) => Some("arc"),
-        _ => None,
-    }
-}
-
 impl Inner {
     fn device(&self, which: Active) -> Device {
         match which {
@@ -346,7 +337,7 @@ impl Session {
         inner.active.set(active);
         let info = ModelInfo {
             params: parsed.config.param_count(),
-            task: task_of(&parsed.config),
+            task: parsed.config.task().map(|t| t.name()),
             config: parsed.config.clone(),
             puzzle_identifiers: parsed.puzzle_identifiers.clone(),
             backend: active,

@@ -12,15 +12,8 @@ use trm::model::Trm;
 use trm::recursion::{Batch, Pass, Recursion, SolveOptions};
 use trm::tasks::{Task, arc, maze, sudoku};
 
-/// Which task a model speaks, from its vocabulary and grid length.
-pub fn task_of(model: &Trm) -> Option<Task> {
-    Task::ALL
-        .into_iter()
-        .find(|t| t.vocab_size() == model.config.vocab_size && t.seq_len() == model.config.seq_len)
-}
-
 pub fn check_task(model: &Trm, task: Task) -> Result<(), String> {
-    match task_of(model) {
+    match model.config.task() {
         Some(t) if t == task => Ok(()),
         other => Err(format!(
             "this model (vocab {}, {} cells) is not a {} model{}",
