@@ -20,5 +20,8 @@ pub mod parity;
 #[cfg(all(feature = "model", not(target_family = "wasm")))]
 pub mod bench;
 
+#[cfg(all(feature = "train", not(target_family = "wasm")))]
+pub mod train;
+
 #[cfg(target_family = "wasm")]
 pub mod web;

@@ -26,7 +26,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check a port against reference outputs: each DIR holds checkpoint.pt, config.json and
-    /// io.safetensors. Exits 1 when any error exceeds 1e-4 or a decisive argmax differs.
+    /// io.safetensors (inference) or train.safetensors (loss and gradients of training steps).
+    /// Exits 1 when any error exceeds 1e-4 or a decisive argmax differs.
     Parity {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
@@ -106,6 +107,35 @@ enum Command {
         backend: Backend,
         #[arg(long)]
         json: bool,
+    },
+    /// Train a model from scratch (or resume a run) and export it with its model card.
+    Train {
+        #[arg(long)]
+        task: Task,
+        /// A training configuration (JSON, the shape of the run's train_config.json).
+        #[arg(long, conflicts_with = "preset")]
+        config: Option<PathBuf>,
+        /// A named recipe (sudoku-small, tiny-test).
+        #[arg(long)]
+        preset: Option<String>,
+        /// Output folder: checkpoint, metrics.jsonl, curves.svg, the model and its card.
+        #[arg(long)]
+        out: PathBuf,
+        /// Continue the run in --out from its checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// CPU threads (default: all).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override the run's total optimiser steps (the schedule's length).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Evaluate and export the checkpoint in --out without training further.
+        #[arg(long)]
+        export: bool,
+        /// Name of the exported model (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Generate or check puzzle data files.
     Data {
@@ -218,6 +248,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let mut ok = true;
             let mut reports = Vec::new();
             for dir in &dirs {
+                if trm::train::parity::is_train_fixture(dir) {
+                    let report = trm::train::parity::check_train_fixture(dir, &dev, &backend.to_string())?;
+                    ok &= report.passed();
+                    if json {
+                        reports.push(serde_json::to_value(&report).expect("serialisable"));
+                        continue;
+                    }
+                    println!("{} (training step) on {}:", report.fixture, report.backend);
+                    for s in &report.steps {
+                        let worst = s.worst_grad().map(|g| format!("{:.2e} ({})", g.error, g.name)).unwrap_or_default();
+                        println!(
+                            "  step {}  loss {:.2e}  lm {:.2e}  q_halt loss {:.2e}  logits {:.2e}  q {:.2e}  carry {:.2e}  worst grad {}{}",
+                            s.step, s.loss, s.lm_loss, s.q_halt_loss, s.logits, s.q_halt, s.carry, worst,
+                            if s.passed() { "" } else { "  FAIL" }
+                        );
+                    }
+                    println!("  -> {}", if report.passed() { "PASS" } else { "FAIL" });
+                    continue;
+                }
                 let report = trm::parity::check_fixture(dir, &dev, &backend.to_string())?;
                 ok &= report.passed();
                 if !json {
@@ -242,7 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         if report.passed() { "PASS" } else { "FAIL" }
                     );
                 }
-                reports.push(report);
+                reports.push(serde_json::to_value(&report).expect("serialisable"));
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&reports).expect("serialisable"));
@@ -334,6 +383,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 cli::print_eval(&report);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train { task, config, preset, out, resume, threads, steps, export, name } => {
+            let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+            cli::train::run(cli::train::TrainArgs {
+                task, config, preset, out, resume, threads, steps, export_only: export, name, command_line,
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Data { command: DataCommand::Gen { task } } => {

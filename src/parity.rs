@@ -13,21 +13,28 @@ use crate::weights::checkpoint::load_reference;
 
 pub const TOLERANCE: f64 = 1e-4;
 
-/// Reference tensors from `io.safetensors`.
-struct Fixture {
-    f32s: HashMap<String, (Vec<usize>, Vec<f32>)>,
-    i32s: HashMap<String, (Vec<usize>, Vec<i32>)>,
+/// Reference tensors from a fixture's safetensors file.
+pub(crate) struct Fixture {
+    pub(crate) f32s: HashMap<String, (Vec<usize>, Vec<f32>)>,
+    pub(crate) f64s: HashMap<String, Vec<f64>>,
+    pub(crate) i32s: HashMap<String, (Vec<usize>, Vec<i32>)>,
     meta: HashMap<String, String>,
 }
 
 impl Fixture {
-    fn read(path: &Path) -> Result<Self, String> {
+    pub(crate) fn read(path: &Path) -> Result<Self, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| e.to_string())?;
         let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| e.to_string())?;
         let mut f32s = HashMap::new();
         let mut i32s = HashMap::new();
+        let mut f64s = HashMap::new();
         for (name, v) in st.tensors() {
+            if v.dtype() == safetensors::Dtype::F64 {
+                let vals = v.data().chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")));
+                f64s.insert(name, vals.collect());
+                continue;
+            }
             let chunks = v.data().chunks_exact(4).map(|b| [b[0], b[1], b[2], b[3]]);
             match v.dtype() {
                 safetensors::Dtype::F32 => {
@@ -40,14 +47,14 @@ impl Fixture {
             }
         }
         let meta = header.metadata().clone().unwrap_or_default();
-        Ok(Self { f32s, i32s, meta })
+        Ok(Self { f32s, f64s, i32s, meta })
     }
 
-    fn f32(&self, name: &str) -> Result<&(Vec<usize>, Vec<f32>), String> {
+    pub(crate) fn f32(&self, name: &str) -> Result<&(Vec<usize>, Vec<f32>), String> {
         self.f32s.get(name).ok_or_else(|| format!("io.safetensors lacks `{name}`"))
     }
 
-    fn meta_usize(&self, key: &str) -> Result<usize, String> {
+    pub(crate) fn meta_usize(&self, key: &str) -> Result<usize, String> {
         self.meta
             .get(key)
             .and_then(|v| v.parse().ok())
@@ -55,7 +62,7 @@ impl Fixture {
     }
 
     /// Slice `index` of the leading axis as a device tensor of rank D.
-    fn slice<const D: usize>(&self, name: &str, index: usize, device: &Device) -> Result<Tensor<D>, String> {
+    pub(crate) fn slice<const D: usize>(&self, name: &str, index: usize, device: &Device) -> Result<Tensor<D>, String> {
         let (shape, data) = self.f32(name)?;
         let inner: usize = shape[1..].iter().product();
         let part = data[index * inner..(index + 1) * inner].to_vec();

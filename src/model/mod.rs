@@ -9,7 +9,20 @@ use burn::tensor::{Device, Int, Tensor};
 pub use layers::{Attention, Block, Embedding, Linear, Rotary, SwiGlu, rms_norm};
 
 use crate::config::{PosEncoding, TrmConfig};
-use crate::weights::{TensorMap, WeightsError};
+use crate::weights::{HostTensor, TensorMap, WeightsError};
+
+/// Something that walks the trainable tensors: the trainer (autodiff, optimizer, EMA) and the
+/// exporter. `transposed` marks linear weights, kept as burn's `[in, out]` while the reference
+/// names them in `[out, in]`.
+pub trait ParamVisitor {
+    fn visit<const D: usize>(&mut self, name: &str, param: &mut Tensor<D>, transposed: bool);
+}
+
+/// A device tensor copied to the host.
+pub fn host_tensor<const D: usize>(t: Tensor<D>) -> HostTensor {
+    let shape = t.dims().to_vec();
+    HostTensor::new(shape, t.into_data().iter::<f32>().collect())
+}
 
 /// `L_level`: the shared network f(h, inj) = blocks(h + inj).
 #[derive(Debug, Clone)]
@@ -167,16 +180,28 @@ impl Trm {
     /// x = sqrt(D) · [puzzle prefix ; token embeddings] (+ learned positions), `[B, S, D]`.
     /// Inputs must already be range-checked (see [`crate::recursion::Batch`]).
     pub fn input_embeddings(&self, tokens: Tensor<2, Int>, puzzle_ids: Tensor<1, Int>) -> Tensor<3> {
+        let rows = self.puzzle_rows(puzzle_ids);
+        self.embed(tokens, rows)
+    }
+
+    /// The puzzle-embedding rows of a batch, `[B, puzzle_emb_ndim]` (None without a table).
+    /// The trainer gathers them itself: they are trained by a sparse step of their own.
+    pub fn puzzle_rows(&self, puzzle_ids: Tensor<1, Int>) -> Option<Tensor<2>> {
+        self.puzzle_emb.as_ref().map(|p| p.weights.clone().select(0, puzzle_ids))
+    }
+
+    /// [`Self::input_embeddings`] from already gathered puzzle rows.
+    pub fn embed(&self, tokens: Tensor<2, Int>, puzzle_rows: Option<Tensor<2>>) -> Tensor<3> {
         let cfg = &self.config;
         let d = cfg.hidden_size;
         let [b, _] = tokens.dims();
         let mut x = self.embed_tokens.forward(tokens);
-        if let Some(puz) = &self.puzzle_emb {
-            let p = puz.weights.clone().select(0, puzzle_ids);
+        if let Some(p) = puzzle_rows {
             let prefix = cfg.prefix_len();
             let pad = prefix * d - cfg.puzzle_emb_ndim;
             let p = if pad > 0 {
-                Tensor::cat(vec![p, Tensor::zeros([b, pad], &x.device())], 1)
+                let zeros = Tensor::zeros([b, pad], &p.device());
+                Tensor::cat(vec![p, zeros], 1)
             } else {
                 p
             };
@@ -213,28 +238,125 @@ impl Trm {
         self.lm_head.forward(z.narrow(1, prefix, seq))
     }
 
+    /// One outer cycle: L_cycles latent updates z_L = f(z_L, z_H + x), then the answer update
+    /// z_H = f(z_H, z_L).
+    pub fn outer_cycle(&self, carry: Carry, x: &Tensor<3>) -> Carry {
+        let Carry { z_h, mut z_l } = carry;
+        let inj = z_h.clone() + x.clone();
+        for _ in 0..self.config.l_cycles {
+            z_l = self.net(z_l, inj.clone());
+        }
+        Carry { z_h: self.net(z_h, z_l.clone()), z_l }
+    }
+
+    /// `[B, 2]` (q_halt, q_continue) from position 0 of z_H.
+    pub fn q_logits(&self, z_h: Tensor<3>) -> Tensor<2> {
+        let [b, _, d] = z_h.dims();
+        self.q_head.forward(z_h.narrow(1, 0, 1).reshape([b, d]))
+    }
+
     /// One supervision step: H_cycles × { L_cycles latent updates; one answer update }, then the
     /// heads. With `inner`, also decode after every latent and answer update.
     pub fn step(&self, carry: Carry, x: &Tensor<3>, inner: bool) -> StepOutput {
-        let Carry { mut z_h, mut z_l } = carry;
+        let mut carry = carry;
         let mut decoded = Vec::new();
         for h in 0..self.config.h_cycles {
+            if !inner {
+                carry = self.outer_cycle(carry, x);
+                continue;
+            }
+            // The same cycle as `outer_cycle`, decoding after every update.
+            let Carry { z_h, mut z_l } = carry;
             let inj = z_h.clone() + x.clone();
             for l in 0..self.config.l_cycles {
                 z_l = self.net(z_l, inj.clone());
-                if inner {
-                    decoded.push((InnerUpdate::Latent { h, l }, self.decode(z_l.clone())));
+                decoded.push((InnerUpdate::Latent { h, l }, self.decode(z_l.clone())));
+            }
+            let z_h = self.net(z_h, z_l.clone());
+            decoded.push((InnerUpdate::Answer { h }, self.decode(z_h.clone())));
+            carry = Carry { z_h, z_l };
+        }
+        let logits = self.decode(carry.z_h.clone());
+        let q = self.q_logits(carry.z_h.clone());
+        StepOutput { carry, logits, q, inner: decoded }
+    }
+
+    /// Visit every trainable tensor under its reference name (not the puzzle-embedding table,
+    /// which trains by its own sparse rule, nor the H_init/L_init buffers).
+    pub fn visit_params(&mut self, v: &mut impl ParamVisitor) {
+        v.visit("embed_tokens.embedding_weight", &mut self.embed_tokens.embedding_weight, false);
+        if let Some(pos) = &mut self.embed_pos {
+            v.visit("embed_pos.embedding_weight", &mut pos.embedding_weight, false);
+        }
+        v.visit("lm_head.weight", &mut self.lm_head.weight, true);
+        v.visit("q_head.weight", &mut self.q_head.weight, true);
+        if let Some(bias) = &mut self.q_head.bias {
+            v.visit("q_head.bias", bias, false);
+        }
+        for (i, block) in self.l_level.layers.iter_mut().enumerate() {
+            let p = format!("L_level.layers.{i}");
+            if let Some(attn) = &mut block.self_attn {
+                v.visit(&format!("{p}.self_attn.qkv_proj.weight"), &mut attn.qkv_proj.weight, true);
+                v.visit(&format!("{p}.self_attn.o_proj.weight"), &mut attn.o_proj.weight, true);
+            }
+            for (name, sg) in [("mlp_t", block.mlp_t.as_mut()), ("mlp", Some(&mut block.mlp))] {
+                if let Some(sg) = sg {
+                    v.visit(&format!("{p}.{name}.gate_up_proj.weight"), &mut sg.gate_up_proj.weight, true);
+                    v.visit(&format!("{p}.{name}.down_proj.weight"), &mut sg.down_proj.weight, true);
                 }
             }
-            z_h = self.net(z_h, z_l.clone());
-            if inner {
-                decoded.push((InnerUpdate::Answer { h }, self.decode(z_h.clone())));
+        }
+    }
+
+    /// The trainable tensors, flattened, in [`Self::visit_params`] order.
+    pub fn params_flat(&self) -> Vec<Tensor<1>> {
+        struct Collect(Vec<Tensor<1>>);
+        impl ParamVisitor for Collect {
+            fn visit<const D: usize>(&mut self, _: &str, p: &mut Tensor<D>, _: bool) {
+                let n = p.shape().num_elements();
+                self.0.push(p.clone().reshape([n]));
             }
         }
-        let logits = self.decode(z_h.clone());
-        let [b, _, d] = z_h.dims();
-        let q = self.q_head.forward(z_h.clone().narrow(1, 0, 1).reshape([b, d]));
-        StepOutput { carry: Carry { z_h, z_l }, logits, q, inner: decoded }
+        let mut c = Collect(Vec::new());
+        self.clone().visit_params(&mut c);
+        c.0
+    }
+
+    /// Replace the trainable tensors by `values` (as [`Self::params_flat`] gives them).
+    pub fn set_params_flat(&mut self, values: Vec<Tensor<1>>) {
+        struct Assign(std::vec::IntoIter<Tensor<1>>);
+        impl ParamVisitor for Assign {
+            fn visit<const D: usize>(&mut self, name: &str, p: &mut Tensor<D>, _: bool) {
+                let v = self.0.next().unwrap_or_else(|| panic!("no value for `{name}`"));
+                *p = v.reshape(p.shape());
+            }
+        }
+        let mut a = Assign(values.into_iter());
+        self.visit_params(&mut a);
+        assert!(a.0.next().is_none(), "more values than parameters");
+    }
+
+    /// Every tensor on the host under its reference name and `[out, in]` layout: what the web
+    /// format and training checkpoints store.
+    pub fn to_tensors(&self) -> TensorMap {
+        struct Host(TensorMap);
+        impl ParamVisitor for Host {
+            fn visit<const D: usize>(&mut self, name: &str, p: &mut Tensor<D>, transposed: bool) {
+                let t = host_tensor(p.clone());
+                let t = if transposed { t.transposed_2d() } else { t };
+                self.0.insert(name, t).expect("unique parameter names");
+            }
+        }
+        let mut h = Host(TensorMap::new());
+        self.clone().visit_params(&mut h);
+        let mut map = h.0;
+        let mut put = |name: &str, t: HostTensor| map.insert(name, t).expect("unique names");
+        if let Some(p) = &self.puzzle_emb {
+            put("puzzle_emb.weights", host_tensor(p.weights.clone()));
+        }
+        put("H_init", host_tensor(self.h_init.clone()));
+        put("L_init", host_tensor(self.l_init.clone()));
+        map
     }
 
     /// Random weights of the right shapes (for benchmarks and tests), built through the same

@@ -39,7 +39,8 @@ pub type Result<T, E = TaskError> = std::result::Result<T, E>;
 
 /// The three reference tasks, with the sequence length and vocabulary size of their datasets
 /// (§5.5). A checkpoint is only usable with the task whose layout it was trained on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Task {
     Sudoku,
     Maze,

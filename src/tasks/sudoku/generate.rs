@@ -106,6 +106,30 @@ fn shuffled_cells<R: Rng>(rng: &mut R) -> [u8; 81] {
     order
 }
 
+/// A puzzle with about `givens` clues: a random complete grid dug in random order while the
+/// solution stays unique, stopping at `givens` (or at a minimal puzzle, if that has more).
+/// Returns (puzzle, solution). The trainer's bands of difficulty are counted in givens.
+pub fn generate_with_givens(seed: u64, givens: usize) -> (Grid, Grid) {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let solution = random_solution(&mut rng);
+    let mut cells = *solution.cells();
+    let mut filled = 81;
+    for &c in shuffled_cells(&mut rng).iter() {
+        if filled <= givens {
+            break;
+        }
+        let c = c as usize;
+        let v = cells[c];
+        cells[c] = 0;
+        if count_solutions(&Grid::from_cells(cells).unwrap_or_default(), 2) == 1 {
+            filled -= 1;
+        } else {
+            cells[c] = v;
+        }
+    }
+    (Grid::from_cells(cells).unwrap_or_default(), solution)
+}
+
 /// Removes givens in random order while the puzzle stays unique.
 fn dig_minimal<R: Rng>(rng: &mut R, start: &Grid) -> Grid {
     let mut cells = *start.cells();

@@ -9,7 +9,7 @@ mod grade;
 mod solver;
 
 pub use augment::Augmentation;
-pub use generate::{Generated, Generator, generate, generate_csv};
+pub use generate::{Generated, Generator, generate, generate_csv, generate_with_givens};
 pub use grade::{Difficulty, EXTREME_GUESSES, Grading, Technique, grade};
 pub use solver::{Solution, SolveStats, count_solutions, solve, solve_stats};
 

@@ -1,0 +1,175 @@
+//! The trainer: the reference recipe (deep supervision with ACT slots, stablemax loss, AdamATan2,
+//! sparse sign-SGD puzzle embeddings, EMA) over the one model definition in [`crate::model`],
+//! with data streamed from [`crate::tasks`]. `trm train` drives it; it is native-only and behind
+//! the `train` feature, so the browser runtime does not grow.
+
+pub mod card;
+pub mod data;
+pub mod init;
+pub mod optim;
+pub mod parity;
+pub mod plot;
+pub mod step;
+pub mod trainer;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{PosEncoding, TrmConfig};
+use crate::tasks::Task;
+use data::{Band, BandSpec, DataConfig};
+use optim::{OptimConfig, OptimizerKind};
+
+/// Everything a run needs: architecture, data, optimiser and schedule. Written to the output
+/// folder as `train_config.json`; `--config FILE` reads the same shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub arch: TrmConfig,
+    pub data: DataConfig,
+    pub optim: OptimConfig,
+    /// ACT slots trained together (the reference's global batch).
+    pub batch_size: usize,
+    /// Optimiser steps of the whole run (the schedule's length).
+    pub total_steps: u64,
+    /// Probability that a slot must run a random minimum number of steps (2..=halt_max_steps).
+    pub halt_exploration_prob: f64,
+    /// Seed of the initial weights.
+    pub init_seed: u64,
+    /// Evaluate the EMA weights on held-out puzzles every this many steps (0: only at the end).
+    pub eval_every: u64,
+    /// Held-out puzzles per band for the periodic evaluations and for the final one.
+    pub eval_per_band: usize,
+    pub final_eval_per_band: usize,
+    /// Write a resumable checkpoint at least this often (seconds of training).
+    pub checkpoint_every_secs: u64,
+}
+
+impl TrainConfig {
+    pub const PRESETS: [&'static str; 2] = ["sudoku-small", "tiny-test"];
+
+    /// Named recipes; `sudoku-small` is what the shipped Sudoku model was trained with.
+    pub fn preset(name: &str) -> Option<Self> {
+        let sudoku_bands = vec![
+            band("givens 45-52", 1.0, 45, 52),
+            band("givens 37-44", 1.0, 37, 44),
+            band("givens 30-36", 1.0, 30, 36),
+            band("givens 24-29", 1.0, 24, 29),
+        ];
+        let optim = OptimConfig {
+            optimizer: OptimizerKind::AdamAtan2,
+            lr: 1e-3,
+            lr_warmup_steps: 200,
+            lr_min_ratio: 0.1,
+            beta1: 0.9,
+            beta2: 0.95,
+            weight_decay: 0.1,
+            puzzle_emb_lr: 1e-2,
+            puzzle_emb_weight_decay: 0.1,
+            ema: 0.999,
+        };
+        match name {
+            "sudoku-small" => Some(Self {
+                arch: sudoku_arch(128, 2, 3),
+                data: DataConfig { task: Task::Sudoku, seed: 1, bands: sudoku_bands },
+                optim,
+                batch_size: 64,
+                total_steps: 20_000,
+                halt_exploration_prob: 0.1,
+                init_seed: 0,
+                eval_every: 1000,
+                eval_per_band: 50,
+                final_eval_per_band: 500,
+                checkpoint_every_secs: 300,
+            }),
+            // Seconds on a laptop: what the tests and a first try run.
+            "tiny-test" => Some(Self {
+                arch: sudoku_arch(32, 1, 2),
+                data: DataConfig { task: Task::Sudoku, seed: 1, bands: vec![band("givens 45-52", 1.0, 45, 52)] },
+                optim: OptimConfig { lr_warmup_steps: 5, ema: 0.9, ..optim },
+                batch_size: 8,
+                total_steps: 50,
+                halt_exploration_prob: 0.1,
+                init_seed: 0,
+                eval_every: 0,
+                eval_per_band: 8,
+                final_eval_per_band: 8,
+                checkpoint_every_secs: 300,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        self.arch.validate().map_err(|e| e.to_string())?;
+        self.data.validate()?;
+        if self.arch.seq_len != self.data.task.seq_len() || self.arch.vocab_size != self.data.task.vocab_size() {
+            return Err(format!(
+                "arch: a {} model reads seq_len {} and vocab_size {}, not {} and {}",
+                self.data.task.name(),
+                self.data.task.seq_len(),
+                self.data.task.vocab_size(),
+                self.arch.seq_len,
+                self.arch.vocab_size
+            ));
+        }
+        if self.batch_size == 0 || self.total_steps == 0 {
+            return Err("batch_size and total_steps must be positive".into());
+        }
+        if !(0.0..=1.0).contains(&self.halt_exploration_prob) {
+            return Err("halt_exploration_prob must lie in [0, 1]".into());
+        }
+        if !(0.0..1.0).contains(&self.optim.ema) {
+            return Err("optim.ema must lie in [0, 1)".into());
+        }
+        if !(self.optim.lr > 0.0) {
+            return Err("optim.lr must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+fn band(name: &str, weight: f64, min: usize, max: usize) -> Band {
+    Band { name: name.into(), weight, spec: BandSpec::Givens { min, max } }
+}
+
+/// A Sudoku MLP-mixer (the paper's Sudoku architecture) of a given width and recursion, with
+/// a one-position puzzle prefix instead of the reference's sixteen (cheaper on a CPU).
+fn sudoku_arch(hidden: usize, h_cycles: usize, l_cycles: usize) -> TrmConfig {
+    TrmConfig {
+        seq_len: 81,
+        vocab_size: 11,
+        num_puzzle_identifiers: 1,
+        puzzle_emb_ndim: hidden,
+        puzzle_emb_len: 1,
+        h_cycles,
+        l_cycles,
+        l_layers: 2,
+        hidden_size: hidden,
+        num_heads: (hidden / 64).max(1),
+        expansion: 4.0,
+        pos_encodings: PosEncoding::None,
+        mlp_t: true,
+        halt_max_steps: 16,
+        rms_norm_eps: 1e-5,
+        rope_theta: 10000.0,
+        no_act_continue: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid() {
+        for p in TrainConfig::PRESETS {
+            TrainConfig::preset(p).unwrap().validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_mismatched_architecture_is_a_clear_error() {
+        let mut c = TrainConfig::preset("tiny-test").unwrap();
+        c.arch.seq_len = 900;
+        assert!(c.validate().unwrap_err().contains("seq_len 81"));
+    }
+}

@@ -1,0 +1,148 @@
+//! The trainer: gradients equal the reference trainer's, a tiny model learns, a resumed run
+//! continues bit for bit, and an exported model loads with identical outputs.
+
+mod common;
+
+use std::path::PathBuf;
+
+use burn::tensor::{Int, Tensor, TensorData};
+use common::flex;
+use trm::model::Trm;
+use trm::train::TrainConfig;
+use trm::train::optim::Adam;
+use trm::train::parity::check_train_fixture;
+use trm::train::step::{TrainBatch, forward_backward};
+use trm::train::trainer::Trainer;
+use trm::weights::web::{self, Storage};
+
+fn train_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/train").join(name)
+}
+
+fn assert_grad_parity(name: &str) {
+    let report = check_train_fixture(&train_fixture(name), &flex(), "flex").unwrap_or_else(|e| panic!("{name}: {e}"));
+    for s in &report.steps {
+        let worst = s.worst_grad().expect("gradients compared");
+        println!(
+            "{name} step {}: loss {:.2e} lm {:.2e} q_halt {:.2e} logits {:.2e} q {:.2e} carry {:.2e}; worst gradient {:.2e} ({}), {} compared",
+            s.step, s.loss, s.lm_loss, s.q_halt_loss, s.logits, s.q_halt, s.carry, worst.error, worst.name, s.grads.len()
+        );
+    }
+    assert_eq!(report.steps.len(), 2);
+    assert!(report.passed(), "{name}: {report:#?}");
+}
+
+#[test]
+fn gradients_match_the_reference_sudoku_mlp() {
+    assert_grad_parity("sudoku-mlp-h64");
+}
+
+#[test]
+fn gradients_match_the_reference_sudoku_att() {
+    assert_grad_parity("sudoku-att-h64");
+}
+
+#[test]
+fn gradients_match_the_reference_arc_with_ignored_labels() {
+    assert_grad_parity("arc-att-emb-h64");
+}
+
+fn host(t: &Tensor<1>) -> Vec<f32> {
+    t.clone().into_data().iter::<f32>().collect()
+}
+
+#[test]
+fn a_tiny_model_overfits_a_handful_of_puzzles() {
+    let dev = flex();
+    let mut cfg = TrainConfig::preset("tiny-test").unwrap();
+    cfg.arch.h_cycles = 1;
+    cfg.arch.l_cycles = 1;
+    cfg.optim.lr = 3e-3;
+    cfg.optim.weight_decay = 0.0;
+    let mut trainer = Trainer::new(cfg.clone(), &dev).unwrap();
+    let examples: Vec<_> = (0..4).map(|i| cfg.data.train_example(i)).collect();
+    let batch = TrainBatch {
+        tokens: examples.iter().flat_map(|e| e.tokens.clone()).collect(),
+        labels: examples.iter().flat_map(|e| e.labels.clone()).collect(),
+        puzzle_ids: vec![0; 4],
+    };
+    let mut adam = Adam::new(&trainer.model.params_flat());
+    let mut exact = 0;
+    for step in 0..400 {
+        // One supervision step from the initial state, the same four puzzles every time.
+        let out = forward_backward(&trainer.model, trainer.model.initial_carry(4), &batch);
+        exact = out.rows.iter().filter(|r| r.exact()).count();
+        if exact == 4 {
+            println!("all four puzzles exact after {step} steps (loss {:.4})", out.loss / 4.0);
+            break;
+        }
+        let grads = out.grads.into_iter().map(|g| g.div_scalar(4.0)).collect();
+        let params = adam.update(&cfg.optim, trainer.model.params_flat(), grads, cfg.optim.lr);
+        trainer.model.set_params_flat(params);
+    }
+    assert_eq!(exact, 4, "the model did not memorise four puzzles");
+}
+
+#[test]
+fn a_resumed_run_continues_bit_for_bit() {
+    let dev = flex();
+    let cfg = TrainConfig::preset("tiny-test").unwrap();
+    let mut straight = Trainer::new(cfg.clone(), &dev).unwrap();
+    for _ in 0..6 {
+        straight.train_step();
+    }
+    let dir = std::env::temp_dir().join(format!("trm-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("checkpoint.safetensors");
+    let mut first = Trainer::new(cfg.clone(), &dev).unwrap();
+    for _ in 0..3 {
+        first.train_step();
+    }
+    first.save(&path).unwrap();
+    let mut resumed = Trainer::load(&path, Some(&cfg), &dev).unwrap();
+    for _ in 0..3 {
+        resumed.train_step();
+    }
+    assert_eq!(resumed.step, 6);
+    assert_eq!(resumed.next_example, straight.next_example);
+    assert_eq!(resumed.slots, straight.slots);
+    for (a, b) in resumed.model.params_flat().iter().zip(straight.model.params_flat().iter()) {
+        assert_eq!(host(a), host(b));
+    }
+    for (a, b) in resumed.ema.iter().zip(&straight.ema) {
+        assert_eq!(host(a), host(b));
+    }
+    let flat = |t: &Tensor<3>| host(&t.clone().reshape([t.shape().num_elements()]));
+    assert_eq!(flat(&resumed.carry.z_h), flat(&straight.carry.z_h));
+    assert_eq!(flat(&resumed.carry.z_l), flat(&straight.carry.z_l));
+
+    // A checkpoint of another configuration is refused with a clear message.
+    let mut other = cfg.clone();
+    other.arch.hidden_size = 64;
+    let e = Trainer::load(&path, Some(&other), &dev).err().expect("mismatch refused");
+    assert!(e.contains("different architecture"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_exported_model_loads_with_identical_outputs() {
+    let dev = flex();
+    let cfg = TrainConfig::preset("tiny-test").unwrap();
+    let mut trainer = Trainer::new(cfg.clone(), &dev).unwrap();
+    for _ in 0..3 {
+        trainer.train_step();
+    }
+    let model = trainer.ema_model();
+    let bytes = web::write(&cfg.arch, &model.to_tensors(), Storage::F32, None, &Default::default()).unwrap();
+    let mut read = web::read(&bytes).unwrap();
+    let loaded = Trm::from_tensors(read.config.clone(), &mut read.tensors, &dev).unwrap();
+    let e = cfg.data.heldout_example(0, 0);
+    let run = |m: &Trm| {
+        let tokens = Tensor::<2, Int>::from_data(TensorData::new(e.tokens.clone(), [1, 81]), &dev);
+        let ids = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &dev);
+        let x = m.input_embeddings(tokens, ids);
+        let out = m.step(m.initial_carry(1), &x, false);
+        out.logits.reshape([81 * 11]).into_data().iter::<f32>().collect::<Vec<_>>()
+    };
+    assert_eq!(run(&model), run(&loaded));
+}
