@@ -242,7 +242,12 @@ impl TrmConfig {
 
     /// The puzzle task whose token layout this architecture reads, if any.
     pub fn task(&self) -> Option<crate::tasks::Task> {
-        crate::tasks::Task::ALL
+        use crate::tasks::{Task, maze};
+        // A maze model may use a smaller square canvas than the reference's 30×30.
+        if self.vocab_size == Task::Maze.vocab_size() && maze::canvas_side(self.seq_len).is_some() {
+            return Some(Task::Maze);
+        }
+        Task::ALL
             .into_iter()
             .find(|t| t.vocab_size() == self.vocab_size && t.seq_len() == self.seq_len)
     }

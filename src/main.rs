@@ -148,10 +148,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Time supervision steps of a model file or of a paper-size preset with random weights.
+    /// Time supervision steps of a model file or of a paper-size preset with random weights;
+    /// with --train, time training steps (forward, backward, optimiser) instead.
     Bench {
-        #[arg(long, conflicts_with = "preset", required_unless_present = "preset")]
+        #[arg(long, conflicts_with_all = ["preset", "config"], required_unless_present_any = ["preset", "config"])]
         model: Option<PathBuf>,
+        /// With --train: an architecture as a reference config.json.
+        #[arg(long, requires = "train", conflicts_with = "preset")]
+        config: Option<PathBuf>,
+        /// Time training steps (samples × supervision steps per second).
+        #[arg(long)]
+        train: bool,
+        /// CPU threads (default: all).
+        #[arg(long)]
+        threads: Option<usize>,
         /// sudoku-mlp, sudoku-att, maze or arc (random weights).
         #[arg(long)]
         preset: Option<String>,
@@ -369,7 +379,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 (None, Some(f)) => std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?,
                 (None, None) => unreachable!("clap requires one"),
             };
-            let enc = cli::encode(task, &text, test_index, puzzle_id.as_deref(), names.as_deref())?;
+            let enc = cli::encode(task, &text, test_index, puzzle_id.as_deref(), names.as_deref(), net.config.seq_len)?;
             let options = SolveOptions { max_steps: steps.unwrap_or(net.config.halt_max_steps), stop_on_halt, inner };
             cli::solve(&net, &dev, &enc, options, json)?;
             Ok(ExitCode::SUCCESS)
@@ -386,7 +396,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Train { task, config, preset, out, resume, threads, steps, export, name } => {
-            let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+            // As a reader would type it: `trm train ...`, whatever path ran the binary.
+            let command_line = std::iter::once("trm".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
             cli::train::run(cli::train::TrainArgs {
                 task, config, preset, out, resume, threads, steps, export_only: export, name, command_line,
             })?;
@@ -433,8 +444,34 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { model, preset, backend, batch, steps, json } => {
+        Command::Bench { model, config, train, threads, preset, backend, batch, steps, json } => {
+            if let Some(n) = threads {
+                rayon::ThreadPoolBuilder::new().num_threads(n).build_global().map_err(|e| e.to_string())?;
+            }
             let dev = device(backend)?;
+            if train {
+                let cfg = match (config, preset) {
+                    (Some(path), _) => {
+                        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                        TrmConfig::from_json(&text).map_err(|e| e.to_string())?
+                    }
+                    (None, Some(p)) => TrmConfig::preset(&p)
+                        .or_else(|| trm::train::TrainConfig::preset(&p).map(|c| c.arch))
+                        .ok_or_else(|| format!("unknown preset `{p}`"))?,
+                    (None, None) => return Err("--train needs --preset or --config".into()),
+                };
+                let r = trm::bench::bench_train(&cfg, batch.max(1), steps.max(1), &dev)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r).expect("serialisable"));
+                } else {
+                    println!(
+                        "training, {} params, hidden {}, H={} L={}, batch {}, {} thread(s): {:.0} ms/step (min {:.0}, max {:.0}) = {:.1} sample-steps/s",
+                        cfg.param_count(), cfg.hidden_size, cfg.h_cycles, cfg.l_cycles, r.batch, r.threads,
+                        r.ms_per_step_median, r.ms_per_step_min, r.ms_per_step_max, r.sample_steps_per_sec
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let (name, net) = match (model, preset) {
                 (Some(path), _) => {
                     let (cfg, mut tensors, _) = load_model_file(&path)?;

@@ -45,12 +45,14 @@ fn tokens_u8(t: &[u32]) -> Vec<u8> {
 
 /// Parse a puzzle for `task`: Sudoku and maze text, or an ARC task JSON (its `test_index`-th
 /// test input). `puzzle_id` may be a number or, for ARC, a name from the model's identifiers.
+/// `seq_len` is the model's: a maze model may use a canvas smaller than 30×30.
 pub fn encode(
     task: Task,
     text: &str,
     test_index: usize,
     puzzle_id: Option<&str>,
     names: Option<&[String]>,
+    seq_len: usize,
 ) -> Result<Encoded, String> {
     let id_from = |wanted: Option<&str>| -> Result<u32, String> {
         match wanted {
@@ -86,17 +88,18 @@ pub fn encode(
         }
         Task::Maze => {
             let m = maze::Maze::parse(text).map_err(|e| e.to_string())?;
-            let (rows, cols) = (m.rows(), m.cols());
+            let side = maze::canvas_side(seq_len).ok_or_else(|| format!("{seq_len} tokens are not a maze canvas"))?;
+            let (rows, cols) = (m.rows().min(side), m.cols().min(side));
             Ok(Encoded {
                 task,
-                tokens: tokens_u32(&m.to_tokens()),
+                tokens: tokens_u32(&m.to_tokens_on(side).map_err(|e| e.to_string())?),
                 puzzle_id: id_from(puzzle_id)?,
-                render: Box::new(move |t| match maze::Maze::from_tokens(&tokens_u8(t)) {
+                render: Box::new(move |t| match maze::Maze::from_canvas_tokens(&tokens_u8(t)) {
                     Ok(p) => match p.cropped(rows, cols) {
                         Ok(m) => format!("{}\n", m.to_text()),
                         Err(e) => format!("(cannot crop: {e})\n"),
                     },
-                    Err(_) => raw_grid(&t[..], 30, |v| maze::CHARSET.chars().nth((v as usize).wrapping_sub(1)).unwrap_or('?')),
+                    Err(_) => raw_grid(t, side, |v| maze::CHARSET.chars().nth((v as usize).wrapping_sub(1)).unwrap_or('?')),
                 }),
             })
         }
@@ -221,11 +224,19 @@ pub fn eval(
                 (tokens_u32(&r.question.to_tokens()), r.answer.to_tokens().to_vec(), grade)
             })
             .collect(),
-        Task::Maze => maze::parse_csv(&text)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|r| (tokens_u32(&r.question.to_tokens()), r.answer.to_tokens().to_vec(), None))
-            .collect(),
+        Task::Maze => {
+            let side = maze::canvas_side(model.config.seq_len).ok_or("not a maze canvas")?;
+            maze::parse_csv(&text)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|r| {
+                    let q = r.question.to_tokens_on(side).map_err(|e| e.to_string())?;
+                    let a = r.answer.to_tokens_on(side).map_err(|e| e.to_string())?;
+                    let band = r.source.starts_with("maze ").then(|| r.source.clone());
+                    Ok((tokens_u32(&q), a, band))
+                })
+                .collect::<Result<_, String>>()?
+        }
         Task::Arc => return Err("ARC is scored by voting over augmentations; eval takes Sudoku or maze CSV".into()),
     };
     if let Some(n) = limit {
@@ -248,8 +259,8 @@ pub fn eval(
             let pred = tokens_u8(&end.tokens[i * seq..(i + 1) * seq]);
             let exact = pred == *answer;
             let shortest = task == Task::Maze && {
-                let puzzle = maze::Maze::from_tokens(&tokens_u8(q)).map_err(|e| e.to_string())?;
-                let label = maze::Maze::from_tokens(answer).map_err(|e| e.to_string())?;
+                let puzzle = maze::Maze::from_canvas_tokens(&tokens_u8(q)).map_err(|e| e.to_string())?;
+                let label = maze::Maze::from_canvas_tokens(answer).map_err(|e| e.to_string())?;
                 maze::judge_tokens(&puzzle, &pred, Some(&label)).shortest
             };
             for t in std::iter::once(&mut report.all)

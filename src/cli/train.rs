@@ -140,7 +140,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         }
         let cfg = cfg.ok_or("give --config FILE or --preset NAME")?;
         let _ = std::fs::remove_file(&metrics);
-        Trainer::new(cfg, &device)?
+        let mut t = Trainer::new(cfg, &device)?;
+        t.command = args.command_line.clone();
+        t
     };
     if let Some(steps) = args.steps {
         trainer.cfg.total_steps = steps;
@@ -259,7 +261,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         trainer.wall_secs,
         threads,
         scores.clone(),
-        &args.command_line,
+        if trainer.command.is_empty() { &args.command_line } else { &trainer.command },
     );
     let mut extra = std::collections::BTreeMap::new();
     extra.insert("source".to_string(), format!("trm train ({name})"));

@@ -258,6 +258,72 @@ impl Maze {
         Maze::new(SIZE, SIZE, cells)
     }
 
+    /// This maze on a `side`×`side` model canvas: smaller mazes are padded with walls (as
+    /// [`Maze::padded`] does for 30×30); a larger one is cropped when everything outside the
+    /// canvas is wall (the padding of a smaller maze), and is an error otherwise.
+    pub fn on_canvas(&self, side: usize) -> Result<Maze> {
+        if !(2..=SIZE).contains(&side) {
+            return Err(TaskError::invalid(format!("canvas side {side} outside 2..=30")));
+        }
+        let mut cells = vec![Cell::Wall; side * side];
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                let cell = self.cells[r * self.cols + c];
+                if r < side && c < side {
+                    cells[r * side + c] = cell;
+                } else if cell != Cell::Wall {
+                    return Err(TaskError::invalid(format!(
+                        "a {}x{} maze does not fit this model's {side}x{side} canvas",
+                        self.rows, self.cols
+                    )));
+                }
+            }
+        }
+        Maze::new(side, side, cells)
+    }
+
+    /// Model tokens on a `side`×`side` canvas (see [`Maze::on_canvas`]).
+    pub fn to_tokens_on(&self, side: usize) -> Result<Vec<u8>> {
+        Ok(self.on_canvas(side)?.cells.iter().map(|c| c.token()).collect())
+    }
+
+    /// Decodes the tokens of a square canvas (900 for 30×30, 225 for 15×15, ...).
+    pub fn from_canvas_tokens(tokens: &[u8]) -> Result<Maze> {
+        let side = canvas_side(tokens.len())
+            .ok_or_else(|| TaskError::invalid(format!("{} tokens are not a square maze canvas", tokens.len())))?;
+        let cells = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                Cell::from_token(t).ok_or_else(|| TaskError::invalid(format!("token {t} at position {i} is not a maze cell")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Maze::new(side, side, cells)
+    }
+
+    /// Number of distinct shortest S-to-G routes, counted up to `cap`; 0 when unreachable.
+    pub fn shortest_routes(&self, cap: u64) -> u64 {
+        let base = self.without_path();
+        let (Some(s), Some(g)) = (base.start(), base.goal()) else { return 0 };
+        let (s, g) = (s.0 * self.cols + s.1, g.0 * self.cols + g.1);
+        let dist = base.bfs(s, Cell::passable);
+        if dist[g] == u32::MAX {
+            return 0;
+        }
+        let mut order: Vec<usize> = (0..dist.len()).filter(|&i| dist[i] <= dist[g]).collect();
+        order.sort_by_key(|&i| dist[i]);
+        let mut ways = vec![0u64; dist.len()];
+        ways[s] = 1;
+        for i in order {
+            if i == s {
+                continue;
+            }
+            let w: u64 = base.neighbours(i).filter(|&n| dist[n] != u32::MAX && dist[n] + 1 == dist[i]).map(|n| ways[n]).sum();
+            ways[i] = w.min(cap);
+        }
+        ways[g]
+    }
+
     fn find(&self, want: Cell) -> Vec<usize> {
         (0..self.cells.len())
             .filter(|&i| self.cells[i] == want)
@@ -434,11 +500,14 @@ pub fn judge(puzzle: &Maze, prediction: &Maze, label: Option<&Maze>) -> Verdict 
     }
 }
 
-/// [`judge`] on model output tokens (900, padded form); undecodable tokens make it invalid.
+/// [`judge`] on model output tokens of any square canvas (900 for the reference's 30×30);
+/// undecodable tokens, or a puzzle that does not fit the canvas, make it invalid.
 pub fn judge_tokens(puzzle: &Maze, tokens: &[u8], label: Option<&Maze>) -> Verdict {
-    match Maze::from_tokens(tokens) {
-        Ok(pred) => judge(&puzzle.padded(), &pred, label.map(|l| l.padded()).as_ref()),
-        Err(_) => Verdict::default(),
+    let side = canvas_side(tokens.len()).unwrap_or(0);
+    let on = |m: &Maze| m.on_canvas(side).ok();
+    match (Maze::from_canvas_tokens(tokens), on(puzzle)) {
+        (Ok(pred), Some(puzzle)) => judge(&puzzle, &pred, label.and_then(on).as_ref()),
+        _ => Verdict::default(),
     }
 }
 
@@ -598,6 +667,86 @@ fn draw<R: Rng>(rng: &mut R, p: &MazeParams) -> Option<Generated> {
         puzzle: maze,
         solution,
     })
+}
+
+/// Side of a square maze canvas of `seq_len` tokens (2..=30), if it is one.
+pub fn canvas_side(seq_len: usize) -> Option<usize> {
+    (2..=SIZE).find(|s| s * s == seq_len)
+}
+
+/// A corridor maze (a "perfect" maze: a spanning tree carved by a randomised depth-first
+/// search on the odd cells), so exactly one route joins any two cells. S and G are a random
+/// cell and, with probability `hardness`, the cell farthest from it (else a random one).
+pub fn generate_corridor(seed: u64, rows: usize, cols: usize, hardness: f64) -> Result<Generated> {
+    MazeParams { rows, cols, hardness }.validate()?;
+    if rows < 3 || cols < 3 {
+        return Err(TaskError::invalid("a corridor maze needs at least 3x3"));
+    }
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut maze = Maze { rows, cols, cells: vec![Cell::Wall; rows * cols] };
+    let (hr, hc) = ((rows - 1) / 2, (cols - 1) / 2);
+    let at = |r: usize, c: usize| (2 * r + 1) * cols + 2 * c + 1;
+    let mut seen = vec![false; hr * hc];
+    let mut stack = vec![(rng.random_range(0..hr), rng.random_range(0..hc))];
+    seen[stack[0].0 * hc + stack[0].1] = true;
+    maze.cells[at(stack[0].0, stack[0].1)] = Cell::Open;
+    while let Some(&(r, c)) = stack.last() {
+        let mut next = Vec::with_capacity(4);
+        if r > 0 && !seen[(r - 1) * hc + c] { next.push((r - 1, c)); }
+        if r + 1 < hr && !seen[(r + 1) * hc + c] { next.push((r + 1, c)); }
+        if c > 0 && !seen[r * hc + c - 1] { next.push((r, c - 1)); }
+        if c + 1 < hc && !seen[r * hc + c + 1] { next.push((r, c + 1)); }
+        match next.choose(&mut rng) {
+            None => {
+                stack.pop();
+            }
+            Some(&(nr, nc)) => {
+                seen[nr * hc + nc] = true;
+                maze.cells[at(nr, nc)] = Cell::Open;
+                // The wall between the two cells.
+                maze.cells[(r + nr + 1) * cols + c + nc + 1] = Cell::Open;
+                stack.push((nr, nc));
+            }
+        }
+    }
+    let open: Vec<usize> = (0..rows * cols).filter(|&i| maze.cells[i] == Cell::Open).collect();
+    let start = *open.choose(&mut rng).ok_or_else(|| TaskError::invalid("no open cell"))?;
+    let d = maze.bfs(start, Cell::passable);
+    let goal = if rng.random_bool(hardness) {
+        let far = open.iter().map(|&k| d[k]).max().unwrap_or(0);
+        *open.iter().filter(|&&k| d[k] == far).collect::<Vec<_>>().choose(&mut rng).copied().expect("a farthest cell")
+    } else {
+        *open.iter().filter(|&&k| k != start).collect::<Vec<_>>().choose(&mut rng).copied()
+            .ok_or_else(|| TaskError::invalid("only one open cell"))?
+    };
+    maze.cells[start] = Cell::Start;
+    maze.cells[goal] = Cell::Goal;
+    let solution = maze.solve().ok_or_else(|| TaskError::invalid("unreachable goal"))?;
+    Ok(Generated { distance: d[goal] as usize, puzzle: maze, solution })
+}
+
+/// [`generate`], then every cell that lies on another shortest route than the labelled one
+/// becomes wall, so the label is the only right answer (the distance does not change).
+pub fn generate_unique(seed: u64, params: MazeParams) -> Result<Generated> {
+    let g = generate(seed, params)?;
+    let (s, goal) = match (g.puzzle.start(), g.puzzle.goal()) {
+        (Some(s), Some(goal)) => (s, goal),
+        _ => return Err(TaskError::invalid("generated maze without start or goal")),
+    };
+    let cols = g.puzzle.cols;
+    let from_s = g.puzzle.bfs(s.0 * cols + s.1, Cell::passable);
+    let to_g = g.puzzle.bfs(goal.0 * cols + goal.1, Cell::passable);
+    let d = g.distance as u32;
+    let mut puzzle = g.puzzle.clone();
+    let mut solution = g.solution.clone();
+    for i in 0..puzzle.cells.len() {
+        let on_a_shortest_route = from_s[i] != u32::MAX && to_g[i] != u32::MAX && from_s[i] + to_g[i] == d;
+        if on_a_shortest_route && puzzle.cells[i] == Cell::Open && solution.cells[i] == Cell::Open {
+            puzzle.cells[i] = Cell::Wall;
+            solution.cells[i] = Cell::Wall;
+        }
+    }
+    Ok(Generated { puzzle, solution, distance: g.distance })
 }
 
 /// `count` mazes as reference CSV text (header included, 30x30 padded rows); maze `i` uses

@@ -46,6 +46,11 @@ fn describe_data(cfg: &TrainConfig) -> (String, String) {
         .iter()
         .map(|b| match &b.spec {
             BandSpec::Givens { min, max } => format!("{min}–{max} givens (weight {})", b.weight),
+            BandSpec::Maze { min_size, max_size, corridor, hardness_min, hardness_max } => format!(
+                "{} mazes {min_size}×{min_size} to {max_size}×{max_size}, hardness {hardness_min}–{hardness_max} (weight {})",
+                if *corridor { "corridor" } else { "scattered-wall" },
+                b.weight
+            ),
         })
         .collect();
     let data = format!(

@@ -8,7 +8,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::tasks::{Task, item_seed, sudoku};
+use crate::tasks::{Dihedral, Task, item_seed, maze, sudoku};
 
 /// A slice of the difficulty range, sampled with a weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +24,10 @@ pub struct Band {
 pub enum BandSpec {
     /// Sudoku with `min..=max` givens.
     Givens { min: usize, max: usize },
+    /// Square mazes of side `min_size..=max_size`: corridor mazes (one route between any two
+    /// cells) or scattered walls (redrawn until the shortest route is unique); `hardness`
+    /// drawn from `hardness_min..=hardness_max` (see [`maze::MazeParams`]).
+    Maze { min_size: usize, max_size: usize, corridor: bool, hardness_min: f64, hardness_max: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,9 @@ pub struct DataConfig {
     pub task: Task,
     pub seed: u64,
     pub bands: Vec<Band>,
+    /// Maze models: the side of the square canvas (0 = the reference's 30).
+    #[serde(default)]
+    pub canvas: usize,
 }
 
 /// One example as the model sees it (labels: the solution's tokens).
@@ -59,10 +66,37 @@ impl DataConfig {
                 (BandSpec::Givens { .. }, Task::Sudoku) => {
                     return Err(format!("band `{}`: givens must satisfy 17 <= min <= max <= 81", b.name));
                 }
+                (BandSpec::Maze { min_size, max_size, hardness_min, hardness_max, .. }, Task::Maze)
+                    if 3 <= *min_size
+                        && min_size <= max_size
+                        && *max_size <= self.maze_side()
+                        && 0.0 <= *hardness_min
+                        && hardness_min <= hardness_max
+                        && *hardness_max <= 1.0 => {}
+                (BandSpec::Maze { .. }, Task::Maze) => {
+                    return Err(format!(
+                        "band `{}`: sizes must satisfy 3 <= min_size <= max_size <= canvas ({}), hardness 0 <= min <= max <= 1",
+                        b.name,
+                        self.maze_side()
+                    ));
+                }
                 (spec, task) => return Err(format!("band `{}`: {spec:?} is not a {} band", b.name, task.name())),
             }
         }
         Ok(())
+    }
+
+    /// Side of the maze canvas.
+    pub fn maze_side(&self) -> usize {
+        if self.canvas == 0 { maze::SIZE } else { self.canvas }
+    }
+
+    /// Tokens per example for this data (the model's `seq_len`).
+    pub fn seq_len(&self) -> usize {
+        match self.task {
+            Task::Maze => self.maze_side() * self.maze_side(),
+            t => t.seq_len(),
+        }
     }
 
     /// Training example `index`.
@@ -111,11 +145,36 @@ impl DataConfig {
                     csv: row.to_csv(),
                 }
             }
+            BandSpec::Maze { min_size, max_size, corridor, hardness_min, hardness_max } => {
+                let side = self.maze_side();
+                let size = rng.random_range(*min_size..=*max_size);
+                let hardness = rng.random_range(*hardness_min..=*hardness_max);
+                let seed = rng.random();
+                let g = if *corridor {
+                    maze::generate_corridor(seed, size, size, hardness)
+                } else {
+                    maze::generate_unique(seed, maze::MazeParams { rows: size, cols: size, hardness })
+                }
+                .expect("validated band parameters");
+                let t = Dihedral::ALL[rng.random_range(0..8)];
+                let (puzzle, solution) = (g.puzzle.transform(t), g.solution.transform(t));
+                let row = maze::Row {
+                    source: self.bands[band].name.clone(),
+                    question: puzzle.padded(),
+                    answer: solution.padded(),
+                    rating: g.distance as f64,
+                };
+                let tokens = |m: &maze::Maze| -> Vec<i64> {
+                    m.to_tokens_on(side).expect("fits the canvas").iter().map(|&t| t as i64).collect()
+                };
+                Example { tokens: tokens(&puzzle), labels: tokens(&solution), puzzle_id: 0, band, csv: row.to_csv() }
+            }
         }
     }
 
     /// The CSV header of this task's held-out files.
     pub fn csv_header(&self) -> &'static str {
+        // Maze files share the reference's column layout.
         sudoku::CSV_HEADER
     }
 }
@@ -128,6 +187,7 @@ mod tests {
         DataConfig {
             task: Task::Sudoku,
             seed: 3,
+            canvas: 0,
             bands: vec![
                 Band { name: "givens 45-52".into(), weight: 1.0, spec: BandSpec::Givens { min: 45, max: 52 } },
                 Band { name: "givens 24-29".into(), weight: 1.0, spec: BandSpec::Givens { min: 24, max: 29 } },
@@ -168,5 +228,37 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("givens 45-52"));
         c.bands.clear();
         assert!(c.validate().is_err());
+    }
+}
+
+#[cfg(test)]
+mod maze_tests {
+    use super::*;
+
+    #[test]
+    fn maze_examples_fit_the_canvas_and_have_a_unique_shortest_route() {
+        let c = DataConfig {
+            task: Task::Maze,
+            seed: 5,
+            canvas: 12,
+            bands: vec![
+                Band { name: "maze corridor".into(), weight: 1.0, spec: BandSpec::Maze { min_size: 5, max_size: 12, corridor: true, hardness_min: 0.5, hardness_max: 1.0 } },
+                Band { name: "maze open".into(), weight: 1.0, spec: BandSpec::Maze { min_size: 5, max_size: 12, corridor: false, hardness_min: 0.2, hardness_max: 1.0 } },
+            ],
+        };
+        c.validate().unwrap();
+        for i in 0..20 {
+            let e = c.train_example(i);
+            assert_eq!(e.tokens.len(), 144);
+            let to_u8 = |v: &[i64]| v.iter().map(|&t| t as u8).collect::<Vec<_>>();
+            let puzzle = maze::Maze::from_canvas_tokens(&to_u8(&e.tokens)).unwrap();
+            let label = maze::Maze::from_canvas_tokens(&to_u8(&e.labels)).unwrap();
+            assert_eq!(puzzle.shortest_routes(2), 1, "{puzzle:?}");
+            let v = maze::judge(&puzzle, &label, Some(&label));
+            assert!(v.shortest && v.exact, "{label:?}");
+        }
+        let mut bad = c.clone();
+        bad.canvas = 8;
+        assert!(bad.validate().unwrap_err().contains("canvas (8)"));
     }
 }

@@ -44,7 +44,7 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    pub const PRESETS: [&'static str; 2] = ["sudoku-small", "tiny-test"];
+    pub const PRESETS: [&'static str; 3] = ["sudoku-small", "maze-small", "tiny-test"];
 
     /// Named recipes; `sudoku-small` is what the shipped Sudoku model was trained with.
     pub fn preset(name: &str) -> Option<Self> {
@@ -68,22 +68,52 @@ impl TrainConfig {
         };
         match name {
             "sudoku-small" => Some(Self {
-                arch: sudoku_arch(128, 2, 3),
-                data: DataConfig { task: Task::Sudoku, seed: 1, bands: sudoku_bands },
+                arch: sudoku_arch(64, 2, 3),
+                data: DataConfig { task: Task::Sudoku, seed: 1, bands: sudoku_bands, canvas: 0 },
                 optim,
                 batch_size: 64,
-                total_steps: 20_000,
+                total_steps: 8_000,
                 halt_exploration_prob: 0.1,
                 init_seed: 0,
-                eval_every: 1000,
+                eval_every: 500,
                 eval_per_band: 50,
                 final_eval_per_band: 500,
+                checkpoint_every_secs: 300,
+            }),
+            "maze-small" => Some(Self {
+                arch: TrmConfig {
+                    seq_len: 15 * 15,
+                    vocab_size: Task::Maze.vocab_size(),
+                    h_cycles: 2,
+                    l_cycles: 2,
+                    num_heads: 2,
+                    pos_encodings: PosEncoding::Rope,
+                    mlp_t: false,
+                    ..sudoku_arch(64, 2, 2)
+                },
+                data: DataConfig {
+                    task: Task::Maze,
+                    seed: 1,
+                    bands: vec![
+                        maze_band("maze corridor 5-15", true, 0.3),
+                        maze_band("maze open 5-15", false, 0.1),
+                    ],
+                    canvas: 15,
+                },
+                optim,
+                batch_size: 48,
+                total_steps: 3_000,
+                halt_exploration_prob: 0.1,
+                init_seed: 0,
+                eval_every: 500,
+                eval_per_band: 30,
+                final_eval_per_band: 200,
                 checkpoint_every_secs: 300,
             }),
             // Seconds on a laptop: what the tests and a first try run.
             "tiny-test" => Some(Self {
                 arch: sudoku_arch(32, 1, 2),
-                data: DataConfig { task: Task::Sudoku, seed: 1, bands: vec![band("givens 45-52", 1.0, 45, 52)] },
+                data: DataConfig { task: Task::Sudoku, seed: 1, bands: vec![band("givens 45-52", 1.0, 45, 52)], canvas: 0 },
                 optim: OptimConfig { lr_warmup_steps: 5, ema: 0.9, ..optim },
                 batch_size: 8,
                 total_steps: 50,
@@ -101,11 +131,11 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.arch.validate().map_err(|e| e.to_string())?;
         self.data.validate()?;
-        if self.arch.seq_len != self.data.task.seq_len() || self.arch.vocab_size != self.data.task.vocab_size() {
+        if self.arch.seq_len != self.data.seq_len() || self.arch.vocab_size != self.data.task.vocab_size() {
             return Err(format!(
-                "arch: a {} model reads seq_len {} and vocab_size {}, not {} and {}",
+                "arch: a {} model on this data reads seq_len {} and vocab_size {}, not {} and {}",
                 self.data.task.name(),
-                self.data.task.seq_len(),
+                self.data.seq_len(),
                 self.data.task.vocab_size(),
                 self.arch.seq_len,
                 self.arch.vocab_size
@@ -129,6 +159,14 @@ impl TrainConfig {
 
 fn band(name: &str, weight: f64, min: usize, max: usize) -> Band {
     Band { name: name.into(), weight, spec: BandSpec::Givens { min, max } }
+}
+
+fn maze_band(name: &str, corridor: bool, hardness_min: f64) -> Band {
+    Band {
+        name: name.into(),
+        weight: 1.0,
+        spec: BandSpec::Maze { min_size: 5, max_size: 15, corridor, hardness_min, hardness_max: 1.0 },
+    }
 }
 
 /// A Sudoku MLP-mixer (the paper's Sudoku architecture) of a given width and recursion, with

@@ -75,6 +75,8 @@ struct State {
     next_example: u64,
     slots: Vec<Slot>,
     wall_secs: f64,
+    #[serde(default)]
+    command: String,
 }
 
 pub struct Trainer {
@@ -89,6 +91,8 @@ pub struct Trainer {
     pub carry: Carry,
     /// Seconds spent training, summed over resumed runs.
     pub wall_secs: f64,
+    /// The command that started the run (what a model card says to reproduce it).
+    pub command: String,
     device: Device,
 }
 
@@ -112,6 +116,7 @@ impl Trainer {
             slots: (0..b).map(|_| Slot { example_index: 0, steps: 0, halted: true, example: None }).collect(),
             carry: model.initial_carry(b),
             wall_secs: 0.0,
+            command: String::new(),
             device: device.clone(),
             model,
             cfg,
@@ -251,6 +256,7 @@ impl Trainer {
             next_example: self.next_example,
             slots: self.slots.clone(),
             wall_secs: self.wall_secs,
+            command: self.command.clone(),
         };
         let mut meta = BTreeMap::new();
         meta.insert("trm-train-state".to_string(), serde_json::to_string(&state).expect("serialisable"));
@@ -328,6 +334,7 @@ impl Trainer {
             slots,
             carry: Carry { z_h: z_h.to_tensor(device), z_l: z_l.to_tensor(device) },
             wall_secs: state.wall_secs,
+            command: state.command,
             device: device.clone(),
             model,
             cfg,
