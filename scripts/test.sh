@@ -9,9 +9,11 @@ scripts/setup.sh
 # Mesa's WSI probe complains on every adapter query without it.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
-echo "== native tests (cargo test)"
-# lavapipe is installed by setup: a missing wgpu adapter is a failure, not a skip.
-TRM_REQUIRE_WGPU=1 cargo test
+echo "== native tests (cargo test --release)"
+# Release: the same build outputs as the CLI and the trainer (the dev profile would compile
+# every dependency a second time). lavapipe is installed by setup: a missing wgpu adapter is a
+# failure, not a skip.
+TRM_REQUIRE_WGPU=1 cargo test --release
 
 echo "== browser runtime (www/pkg)"
 # wasm-opt is skipped here (minutes on 2 cores); the demo build runs it.
@@ -19,7 +21,7 @@ scripts/build-web.sh --no-opt
 
 echo "== wasm surface in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
-  cargo test --release --target wasm32-unknown-unknown --no-default-features --features model --test web
+  cargo test --profile web --target wasm32-unknown-unknown --no-default-features --features model --test web
 
 echo "== page in headless Chromium (node --test + playwright-core)"
 npm run --silent test:browser

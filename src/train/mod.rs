@@ -72,7 +72,7 @@ impl TrainConfig {
                 data: DataConfig { task: Task::Sudoku, seed: 1, bands: sudoku_bands, canvas: 0 },
                 optim,
                 batch_size: 64,
-                total_steps: 8_000,
+                total_steps: 6_000,
                 halt_exploration_prob: 0.1,
                 init_seed: 0,
                 eval_every: 500,

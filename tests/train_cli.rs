@@ -1,0 +1,89 @@
+//! `trm train` through the built binary: a tiny run writes every promised file, its model
+//! loads in `trm eval`, and bad configurations or folders are clear errors (exit 2).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn trm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trm")).args(args).output().expect("the trm binary runs")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trm-train-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn arg(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
+    let out = temp("run");
+    let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&out), "--steps", "12", "--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["checkpoint.safetensors", "metrics.jsonl", "curves.svg", "heldout.csv", "train_config.json", "out.safetensors", "out.card.json", "out.md"] {
+        let f = if f.starts_with("out.") { f.replacen("out", out.file_name().unwrap().to_str().unwrap(), 1) } else { f.to_string() };
+        assert!(out.join(&f).is_file(), "{f} missing");
+    }
+    let name = out.file_name().unwrap().to_str().unwrap().to_string();
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(format!("{name}.card.json"))).unwrap()).unwrap();
+    assert_eq!(card["optimizer_steps"], 12);
+    assert_eq!(card["task"], "sudoku");
+    let svg = std::fs::read_to_string(out.join("curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("exact accuracy"));
+
+    let model = out.join(format!("{name}.safetensors"));
+    let o = trm(&["eval", "--model", arg(&model), "--data", arg(&out.join("heldout.csv")), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The card's held-out figure is what trm eval measures on the same puzzles.
+    let band = &card["accuracy"][0];
+    assert_eq!(report["all"]["total"], band["puzzles"]);
+    assert_eq!(report["all"]["exact"], band["exact"]);
+
+    // Starting again in the same folder is refused; --resume continues it.
+    let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    let o = trm(&["train", "--task", "sudoku", "--out", arg(&out), "--resume", "--steps", "14", "--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert!(lines.contains("\"step\":14"), "{lines}");
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn bad_configurations_and_folders_are_clear_errors() {
+    let dir = temp("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"arch\": 1}").unwrap();
+    let o = trm(&["train", "--task", "sudoku", "--config", arg(&bad), "--out", arg(&dir.join("a"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json"), "{}", stderr(&o));
+
+    let o = trm(&["train", "--task", "sudoku", "--preset", "no-such", "--out", arg(&dir.join("b"))]);
+    assert!(stderr(&o).contains("unknown preset"), "{}", stderr(&o));
+
+    let o = trm(&["train", "--task", "maze", "--preset", "tiny-test", "--out", arg(&dir.join("c"))]);
+    assert!(stderr(&o).contains("trains a sudoku model"), "{}", stderr(&o));
+
+    let o = trm(&["train", "--task", "sudoku", "--out", arg(&dir.join("d")), "--resume"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no checkpoint to resume"), "{}", stderr(&o));
+
+    // An output folder that cannot be created (a file is in the way).
+    let file = dir.join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&file.join("sub"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot create"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
