@@ -3,22 +3,25 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How positions are encoded. The reference treats any string other than `rope` and `learned`
-/// as "no position encoding" (the Sudoku-MLP uses `none`).
+/// How positions are encoded: `rope`, `learned` or `none` (the Sudoku-MLP's). The reference
+/// treats any other string as "none" too; here an unknown name is an error, so a typo in a
+/// config cannot silently drop the positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
+#[serde(try_from = "String", into = "String")]
 pub enum PosEncoding {
     Rope,
     Learned,
     None,
 }
 
-impl From<String> for PosEncoding {
-    fn from(s: String) -> Self {
+impl TryFrom<String> for PosEncoding {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
         match s.as_str() {
-            "rope" => PosEncoding::Rope,
-            "learned" => PosEncoding::Learned,
-            _ => PosEncoding::None,
+            "rope" => Ok(PosEncoding::Rope),
+            "learned" => Ok(PosEncoding::Learned),
+            "none" => Ok(PosEncoding::None),
+            other => Err(format!("unknown pos_encodings `{other}` (rope, learned or none)")),
         }
     }
 }
@@ -286,9 +289,9 @@ impl ArchBlock {
         self.0.get("mlp_t").and_then(serde_json::Value::as_bool).unwrap_or(false)
     }
 
-    pub fn pos_encodings(&self) -> PosEncoding {
+    pub fn pos_encodings(&self) -> Result<PosEncoding, ConfigError> {
         let s = self.0.get("pos_encodings").and_then(serde_json::Value::as_str).unwrap_or("none");
-        PosEncoding::from(s.to_string())
+        PosEncoding::try_from(s.to_string()).map_err(ConfigError)
     }
 
     /// Prefix positions, by the same rule as [`TrmConfig::prefix_len`].
@@ -376,5 +379,15 @@ mod tests {
 
     fn indent(s: &str) -> String {
         s.lines().map(|l| format!("  {l}\n")).collect()
+    }
+
+    #[test]
+    fn an_unknown_position_encoding_is_an_error() {
+        let mut v = serde_json::to_value(TrmConfig::preset("sudoku-att").unwrap()).unwrap();
+        v["pos_encodings"] = "rop".into();
+        let e = TrmConfig::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("unknown pos_encodings `rop`"), "{e}");
+        v["pos_encodings"] = "none".into();
+        assert_eq!(TrmConfig::from_json(&v.to_string()).unwrap().pos_encodings, PosEncoding::None);
     }
 }

@@ -244,8 +244,11 @@ fn load_model(path: &Path, backend: Backend) -> Result<(Trm, Option<Vec<String>>
 /// Load a model file: the web format, or a reference checkpoint with its config beside it.
 fn load_model_file(path: &Path) -> Result<(TrmConfig, TensorMap, Option<Vec<String>>), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if let Ok(m) = web::read(&bytes) {
-        return Ok((m.config, m.tensors, m.puzzle_identifiers));
+    match web::read(&bytes) {
+        Ok(m) => return Ok((m.config, m.tensors, m.puzzle_identifiers)),
+        // A damaged web file is reported as one, not as a checkpoint without a config.
+        Err(e) if web::looks_like_web(&bytes) => return Err(format!("{}: {e}", path.display())),
+        Err(_) => {}
     }
     let (cfg, tensors) = checkpoint::load_reference(path, None, None).map_err(|e| e.to_string())?;
     Ok((cfg, tensors, None))

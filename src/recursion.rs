@@ -15,6 +15,8 @@ pub enum InputError {
     Token { cell: usize, token: u32, vocab: usize },
     #[error("puzzle identifier {id} is outside this model's {count} identifiers")]
     PuzzleId { id: u32, count: usize },
+    #[error("{found} puzzle identifiers for {expected} puzzles")]
+    PuzzleIdCount { expected: usize, found: usize },
     #[error("an empty batch")]
     Empty,
 }
@@ -44,7 +46,7 @@ impl Batch {
         }
         let ids: Vec<u32> = if puzzle_ids.is_empty() { vec![0; rows.len()] } else { puzzle_ids.to_vec() };
         if ids.len() != rows.len() {
-            return Err(InputError::Length { expected: rows.len(), found: ids.len() });
+            return Err(InputError::PuzzleIdCount { expected: rows.len(), found: ids.len() });
         }
         let count = cfg.num_puzzle_identifiers.max(1);
         if let Some(&id) = ids.iter().find(|&&id| id as usize >= count) {

@@ -67,5 +67,8 @@ fn inputs_are_checked_against_the_model() {
     bad[5] = 12;
     assert_eq!(Batch::new(&[bad], &[], &m), Err(InputError::Token { cell: 5, token: 12, vocab: 12 }));
     assert_eq!(Batch::new(&[ok.clone()], &[7], &m), Err(InputError::PuzzleId { id: 7, count: 7 }));
+    let e = Batch::new(&[ok.clone(), ok.clone()], &[1], &m).unwrap_err();
+    assert_eq!(e, InputError::PuzzleIdCount { expected: 2, found: 1 });
+    assert_eq!(e.to_string(), "1 puzzle identifiers for 2 puzzles");
     assert!(Batch::new(&[ok.clone(), ok], &[6, 0], &m).is_ok());
 }

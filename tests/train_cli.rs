@@ -48,6 +48,14 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     assert_eq!(report["all"]["total"], band["puzzles"]);
     assert_eq!(report["all"]["exact"], band["exact"]);
 
+    // A damaged web file is reported as one (not as a checkpoint without its config).
+    let cut = out.join("cut.safetensors");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = trm(&["info", arg(&cut)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a TRM web model") && !stderr(&o).contains("config"), "{}", stderr(&o));
+
     // Starting again in the same folder is refused; --resume continues it.
     let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&out)]);
     assert_eq!(o.status.code(), Some(2));

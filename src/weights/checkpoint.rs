@@ -97,7 +97,7 @@ pub fn read_config(path: &Path, tensors: &TensorMap, seq_len: Option<usize>) -> 
     let num_ids = dims("puzzle_emb.weights").filter(|s| s.len() == 2).map(|s| s[0]).unwrap_or(0);
     let total_from_shapes = if arch.mlp_t() {
         dims("L_level.layers.0.mlp_t.down_proj.weight").map(|s| s[0])
-    } else if arch.pos_encodings() == PosEncoding::Learned {
+    } else if arch.pos_encodings()? == PosEncoding::Learned {
         dims("embed_pos.embedding_weight").map(|s| s[0])
     } else {
         None

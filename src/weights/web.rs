@@ -113,6 +113,13 @@ pub fn write(
         .map_err(|e| WeightsError::Format(format!("cannot write safetensors: {e}")))
 }
 
+/// Whether `bytes` claim to be a web-format file (a safetensors header naming `trm-web`), even
+/// if they are truncated or damaged: such a file's errors are the web reader's to report.
+pub fn looks_like_web(bytes: &[u8]) -> bool {
+    let head = &bytes[8.min(bytes.len())..bytes.len().min(64 * 1024)];
+    bytes.len() > 8 && head.first() == Some(&b'{') && head.windows(FORMAT.len() + 2).any(|w| w == b"\"trm-web\"")
+}
+
 /// Decode a web-format file. Anything else (a checkpoint, a truncated download) is a clear error.
 pub fn read(bytes: &[u8]) -> Result<WebModel, WeightsError> {
     let (_, st_header) = safetensors::SafeTensors::read_metadata(bytes)
