@@ -245,10 +245,12 @@ impl TrmConfig {
 
     /// The puzzle task whose token layout this architecture reads, if any.
     pub fn task(&self) -> Option<crate::tasks::Task> {
-        use crate::tasks::{Task, maze};
-        // A maze model may use a smaller square canvas than the reference's 30×30.
-        if self.vocab_size == Task::Maze.vocab_size() && maze::canvas_side(self.seq_len).is_some() {
-            return Some(Task::Maze);
+        use crate::tasks::{Task, canvas_side};
+        // Maze and ARC models may use a smaller square canvas than the reference's 30×30.
+        for task in [Task::Maze, Task::Arc] {
+            if self.vocab_size == task.vocab_size() && canvas_side(self.seq_len).is_some() {
+                return Some(task);
+            }
         }
         Task::ALL
             .into_iter()

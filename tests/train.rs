@@ -146,3 +146,41 @@ fn an_exported_model_loads_with_identical_outputs() {
     };
     assert_eq!(run(&model), run(&loaded));
 }
+
+#[test]
+fn arc_training_uses_one_identifier_per_task_version_and_scores_by_voting() {
+    let dev = flex();
+    let mut cfg = TrainConfig::preset("arc-small").unwrap();
+    let tasks = vec!["6d0aefbc".to_string(), "8be77c9e".to_string()];
+    if let trm::train::data::BandSpec::Arc { tasks: t, augmentations, .. } = &mut cfg.data.bands[0].spec {
+        *t = tasks.clone();
+        *augmentations = 3;
+    }
+    cfg.arch.hidden_size = 32;
+    cfg.arch.puzzle_emb_ndim = 32;
+    cfg.arch.num_puzzle_identifiers = 1 + 2 * 3;
+    cfg.batch_size = 4;
+    cfg.validate().unwrap();
+    let names = cfg.data.puzzle_identifiers().unwrap();
+    assert_eq!(names.len(), 7);
+    assert_eq!((names[0].as_str(), names[1].as_str()), ("<blank>", "6d0aefbc"));
+    assert!(names[2].starts_with("6d0aefbc|||t") && names[4] == "8be77c9e");
+    for i in 0..20 {
+        let e = cfg.data.train_example(i);
+        assert!((1..7).contains(&e.puzzle_id));
+        // PAD cells of the output are not scored; every colour cell is.
+        assert!(e.labels.iter().any(|&l| l == trm::train::step::IGNORE) || e.labels.iter().all(|&l| l > 0));
+    }
+    let mut trainer = Trainer::new(cfg.clone(), &dev).unwrap();
+    for _ in 0..2 {
+        trainer.train_step();
+    }
+    let scores = trm::train::trainer::evaluate_arc(&trainer.ema_model(), &cfg, &dev);
+    assert_eq!(scores.iter().map(|s| s.band.as_str()).collect::<Vec<_>>(), ["6d0aefbc", "8be77c9e"]);
+    assert!(scores.iter().all(|s| s.puzzles == 1 && s.exact <= 1));
+
+    // A wrong identifier count is a clear error.
+    let mut bad = cfg.clone();
+    bad.arch.num_puzzle_identifiers = 5;
+    assert!(bad.validate().unwrap_err().contains("num_puzzle_identifiers must be 7"));
+}

@@ -233,22 +233,29 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     }
 
     // Final evaluation and export of the EMA weights.
-    eprintln!("evaluating on {} held-out puzzles per band", trainer.cfg.final_eval_per_band);
+    if trainer.cfg.data.task == Task::Arc {
+        eprintln!("evaluating on the ARC tasks' test pairs (voting over every version)");
+    } else {
+        eprintln!("evaluating on {} held-out puzzles per band", trainer.cfg.final_eval_per_band);
+    }
     let model = trainer.ema_model();
     let scores = evaluate(&model, &trainer.cfg, trainer.cfg.final_eval_per_band, &device);
     append(&metrics, &serde_json::json!({"kind": "eval", "step": trainer.step, "final": true, "bands": scores}))?;
     let (curve, evals) = read_history(&metrics);
     write_svg(&args.out.join("curves.svg"), &curve, &evals)?;
 
-    // The held-out puzzles as a CSV, so `trm eval` can measure them again.
-    let mut csv = format!("{}\n", trainer.cfg.data.csv_header());
-    for band in 0..trainer.cfg.data.bands.len() {
-        for i in 0..trainer.cfg.final_eval_per_band as u64 {
-            csv += &trainer.cfg.data.heldout_example(band, i).csv;
-            csv.push('\n');
+    // The held-out puzzles as a CSV, so `trm eval` can measure them again (ARC's held-out set
+    // is the gallery tasks' test pairs).
+    if trainer.cfg.data.task != Task::Arc {
+        let mut csv = format!("{}\n", trainer.cfg.data.csv_header());
+        for band in 0..trainer.cfg.data.bands.len() {
+            for i in 0..trainer.cfg.final_eval_per_band as u64 {
+                csv += &trainer.cfg.data.heldout_example(band, i).csv;
+                csv.push('\n');
+            }
         }
+        std::fs::write(args.out.join("heldout.csv"), csv).map_err(|e| e.to_string())?;
     }
-    std::fs::write(args.out.join("heldout.csv"), csv).map_err(|e| e.to_string())?;
 
     let name = args.name.clone().unwrap_or_else(|| {
         args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
@@ -266,7 +273,9 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let mut extra = std::collections::BTreeMap::new();
     extra.insert("source".to_string(), format!("trm train ({name})"));
     extra.insert("card".to_string(), serde_json::to_string(&card).expect("serialisable"));
-    let bytes = web::write(&trainer.cfg.arch, &model.to_tensors(), Storage::F32, None, &extra).map_err(|e| e.to_string())?;
+    let names = trainer.cfg.data.puzzle_identifiers();
+    let bytes = web::write(&trainer.cfg.arch, &model.to_tensors(), Storage::F32, names.as_deref(), &extra)
+        .map_err(|e| e.to_string())?;
     let model_path = args.out.join(format!("{name}.safetensors"));
     std::fs::write(&model_path, &bytes).map_err(|e| format!("{}: {e}", model_path.display()))?;
     std::fs::write(args.out.join(format!("{name}.card.json")), serde_json::to_string_pretty(&card).expect("serialisable"))

@@ -171,26 +171,32 @@ impl fmt::Display for Grid {
 /// columns and the column just right of it is EOS over the grid's rows; the diagonal corner
 /// and everything else stay PAD.
 pub fn encode(grid: &Grid, r0: usize, c0: usize) -> Result<[u8; SEQ_LEN]> {
+    let v = encode_on(grid, r0, c0, SIZE)?;
+    Ok(v.try_into().expect("a 30x30 canvas"))
+}
+
+/// [`encode`] on a `side`×`side` canvas (a small ARC model may use e.g. 10×10).
+pub fn encode_on(grid: &Grid, r0: usize, c0: usize, side: usize) -> Result<Vec<u8>> {
     let (rows, cols) = (grid.rows, grid.cols);
-    if r0 + rows > SIZE || c0 + cols > SIZE {
+    if r0 + rows > side || c0 + cols > side {
         return Err(TaskError::invalid(format!(
-            "a {rows}x{cols} grid at offset ({r0}, {c0}) does not fit in 30x30"
+            "a {rows}x{cols} grid at offset ({r0}, {c0}) does not fit in {side}x{side}"
         )));
     }
-    let mut out = [PAD; SEQ_LEN];
+    let mut out = vec![PAD; side * side];
     for r in 0..rows {
         for c in 0..cols {
-            out[(r0 + r) * SIZE + c0 + c] = grid.cells[r * cols + c] + COLOR_OFFSET;
+            out[(r0 + r) * side + c0 + c] = grid.cells[r * cols + c] + COLOR_OFFSET;
         }
     }
-    if r0 + rows < SIZE {
+    if r0 + rows < side {
         for c in 0..cols {
-            out[(r0 + rows) * SIZE + c0 + c] = EOS;
+            out[(r0 + rows) * side + c0 + c] = EOS;
         }
     }
-    if c0 + cols < SIZE {
+    if c0 + cols < side {
         for r in 0..rows {
-            out[(r0 + r) * SIZE + c0 + cols] = EOS;
+            out[(r0 + r) * side + c0 + cols] = EOS;
         }
     }
     Ok(out)
@@ -211,19 +217,15 @@ pub fn random_offset<R: Rng>(rng: &mut R, grids: &[&Grid]) -> (usize, usize) {
 /// scan rows from the top with a column limit starting at 30; in each row the limit shrinks to
 /// the first column (within the limit) whose token is not a colour (2..=11); the largest
 /// rectangle `rows 0..=r x columns 0..limit` seen (first one on ties) is returned as colours.
-/// Errors only if `tokens.len() != 900`.
+/// Works on any square canvas (900 tokens for the reference's 30×30); errors on other lengths.
 pub fn crop(tokens: &[u8]) -> Result<Grid> {
-    if tokens.len() != SEQ_LEN {
-        return Err(TaskError::invalid(format!(
-            "expected 900 tokens, got {}",
-            tokens.len()
-        )));
-    }
+    let side = super::canvas_side(tokens.len())
+        .ok_or_else(|| TaskError::invalid(format!("expected 900 tokens (or another square canvas), got {}", tokens.len())))?;
     let is_color = |t: u8| (COLOR_OFFSET..COLOR_OFFSET + 10).contains(&t);
     let (mut best_area, mut best) = (0usize, (0usize, 0usize));
-    let mut limit = SIZE;
-    for r in 0..SIZE {
-        if let Some(c) = (0..limit).find(|&c| !is_color(tokens[r * SIZE + c])) {
+    let mut limit = side;
+    for r in 0..side {
+        if let Some(c) = (0..limit).find(|&c| !is_color(tokens[r * side + c])) {
             limit = c;
         }
         let area = (r + 1) * limit;
@@ -235,11 +237,7 @@ pub fn crop(tokens: &[u8]) -> Result<Grid> {
     let (rows, cols) = best;
     let mut cells = Vec::with_capacity(rows * cols);
     for r in 0..rows {
-        cells.extend(
-            tokens[r * SIZE..r * SIZE + cols]
-                .iter()
-                .map(|&t| t - COLOR_OFFSET),
-        );
+        cells.extend(tokens[r * side..r * side + cols].iter().map(|&t| t - COLOR_OFFSET));
     }
     Grid::new(rows, cols, cells)
 }

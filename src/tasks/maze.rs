@@ -669,10 +669,7 @@ fn draw<R: Rng>(rng: &mut R, p: &MazeParams) -> Option<Generated> {
     })
 }
 
-/// Side of a square maze canvas of `seq_len` tokens (2..=30), if it is one.
-pub fn canvas_side(seq_len: usize) -> Option<usize> {
-    (2..=SIZE).find(|s| s * s == seq_len)
-}
+pub use super::canvas_side;
 
 /// A corridor maze (a "perfect" maze: a spanning tree carved by a randomised depth-first
 /// search on the odd cells), so exactly one route joins any two cells. S and G are a random

@@ -99,6 +99,12 @@ impl FromStr for Task {
     }
 }
 
+/// Side of a square canvas of `seq_len` tokens (2..=30): the reference's grids are 30×30,
+/// small maze and ARC models may use a smaller square.
+pub fn canvas_side(seq_len: usize) -> Option<usize> {
+    (2..=30).find(|s| s * s == seq_len)
+}
+
 /// The 8 symmetries of a square, numbered exactly as `dataset/common.py` of the reference
 /// (§5.3), because ARC augmentation names (`t<id>`) refer to these ids.
 ///

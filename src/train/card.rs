@@ -51,6 +51,11 @@ fn describe_data(cfg: &TrainConfig) -> (String, String) {
                 if *corridor { "corridor" } else { "scattered-wall" },
                 b.weight
             ),
+            BandSpec::Arc { tasks, augmentations, .. } => format!(
+                "the demonstration pairs of {} ARC tasks ({}), {augmentations} versions each; their test pairs held out",
+                tasks.len(),
+                tasks.join(", ")
+            ),
         })
         .collect();
     let data = format!(
@@ -133,11 +138,21 @@ impl ModelCard {
         s += &format!("| sample-steps | {} |\n", self.sample_steps);
         s += &format!("| wall time | {:.1} h |\n", self.wall_time_secs / 3600.0);
         s += &format!("| hardware | {} |\n\n", self.hardware);
-        s += &format!(
-            "## Held-out accuracy\n\nExact (every cell right) after {} supervision steps, EMA weights, puzzles \
-             from seeds the trainer never used:\n\n| band | puzzles | exact | per cell |\n|---|---|---|---|\n",
-            self.eval_steps
-        );
+        if self.task == "arc" {
+            s += &format!(
+                "## Held-out accuracy\n\nThe tasks' test pairs (never trained on), after {} supervision steps, EMA \
+                 weights: every version of a test input runs under its own puzzle identifier, the predictions are \
+                 mapped back and vote (the reference's evaluator). A test input counts as solved when its output is \
+                 among the top two candidates (pass@2).\n\n| task | test inputs | pass@2 | single versions right |\n|---|---|---|---|\n",
+                self.eval_steps
+            );
+        } else {
+            s += &format!(
+                "## Held-out accuracy\n\nExact (every cell right) after {} supervision steps, EMA weights, puzzles \
+                 from seeds the trainer never used:\n\n| band | puzzles | exact | per cell |\n|---|---|---|---|\n",
+                self.eval_steps
+            );
+        }
         for b in &self.accuracy {
             s += &format!(
                 "| {} | {} | {:.1}% | {:.1}% |\n",

@@ -8,7 +8,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::tasks::{Dihedral, Task, item_seed, maze, sudoku};
+use crate::tasks::{Dihedral, Task, arc, item_seed, maze, sudoku};
 
 /// A slice of the difficulty range, sampled with a weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,29 @@ pub enum BandSpec {
     /// cells) or scattered walls (redrawn until the shortest route is unique); `hardness`
     /// drawn from `hardness_min..=hardness_max` (see [`maze::MazeParams`]).
     Maze { min_size: usize, max_size: usize, corridor: bool, hardness_min: f64, hardness_max: f64 },
+    /// ARC tasks of a gallery file (`www/data/arc-gallery.json`): their demonstration pairs
+    /// under `augmentations` versions each (the first is the original; the others a dihedral
+    /// transform × a permutation of colours 1–9), one puzzle identifier per version. The test
+    /// pairs are never trained on: they are the held-out set, scored by voting (pass@2).
+    Arc { gallery: String, tasks: Vec<String>, augmentations: usize },
+}
+
+/// Tag that separates the ARC augmentation draws from the data seeds.
+const ARC_STREAM: u64 = 0xA2C_A06;
+
+/// The tasks of a gallery file, read once per process.
+pub fn gallery_tasks(path: &str, ids: &[String]) -> Result<Vec<arc::GalleryTask>, String> {
+    static CACHE: std::sync::Mutex<Vec<(String, arc::Gallery)>> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if !cache.iter().any(|(p, _)| p == path) {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("ARC gallery {path}: {e}"))?;
+        let g = arc::Gallery::from_json(&text).map_err(|e| format!("ARC gallery {path}: {e}"))?;
+        cache.push((path.to_string(), g));
+    }
+    let (_, g) = cache.iter().find(|(p, _)| p == path).expect("just inserted");
+    ids.iter()
+        .map(|id| g.tasks.iter().find(|t| &t.id == id).cloned().ok_or_else(|| format!("ARC gallery {path} has no task `{id}`")))
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,7 +58,7 @@ pub struct DataConfig {
     pub task: Task,
     pub seed: u64,
     pub bands: Vec<Band>,
-    /// Maze models: the side of the square canvas (0 = the reference's 30).
+    /// Maze and ARC models: the side of the square canvas (0 = the reference's 30).
     #[serde(default)]
     pub canvas: usize,
 }
@@ -73,6 +96,25 @@ impl DataConfig {
                         && 0.0 <= *hardness_min
                         && hardness_min <= hardness_max
                         && *hardness_max <= 1.0 => {}
+                (BandSpec::Arc { gallery, tasks, augmentations }, Task::Arc) => {
+                    if self.bands.len() != 1 || tasks.is_empty() || *augmentations == 0 {
+                        return Err("ARC: exactly one band, with at least one task and one augmentation".into());
+                    }
+                    let side = self.maze_side();
+                    for t in gallery_tasks(gallery, tasks)? {
+                        let grids = t.train.iter().flat_map(|p| [&p.input, &p.output]).chain(
+                            t.test.iter().flat_map(|p| std::iter::once(&p.input).chain(p.output.as_ref())),
+                        );
+                        for g in grids {
+                            if g.rows().max(g.cols()) > side {
+                                return Err(format!("ARC task {}: a {}x{} grid does not fit the {side}x{side} canvas", t.id, g.rows(), g.cols()));
+                            }
+                        }
+                        if t.test.iter().any(|p| p.output.is_none()) {
+                            return Err(format!("ARC task {}: a test output is missing (it is the held-out answer)", t.id));
+                        }
+                    }
+                }
                 (BandSpec::Maze { .. }, Task::Maze) => {
                     return Err(format!(
                         "band `{}`: sizes must satisfy 3 <= min_size <= max_size <= canvas ({}), hardness 0 <= min <= max <= 1",
@@ -86,7 +128,7 @@ impl DataConfig {
         Ok(())
     }
 
-    /// Side of the maze canvas.
+    /// Side of the square canvas (maze and ARC).
     pub fn maze_side(&self) -> usize {
         if self.canvas == 0 { maze::SIZE } else { self.canvas }
     }
@@ -94,9 +136,47 @@ impl DataConfig {
     /// Tokens per example for this data (the model's `seq_len`).
     pub fn seq_len(&self) -> usize {
         match self.task {
-            Task::Maze => self.maze_side() * self.maze_side(),
+            Task::Maze | Task::Arc => self.maze_side() * self.maze_side(),
             t => t.seq_len(),
         }
+    }
+
+    /// ARC: the band's tasks and augmentations per task.
+    pub fn arc_spec(&self) -> Option<(&str, &[String], usize)> {
+        match self.bands.first().map(|b| &b.spec) {
+            Some(BandSpec::Arc { gallery, tasks, augmentations }) => Some((gallery, tasks, *augmentations)),
+            _ => None,
+        }
+    }
+
+    /// ARC: version `aug` of task `task` (version 0 is the original).
+    pub fn arc_augmentation(&self, task: usize, aug: usize) -> arc::Augmentation {
+        let Some((_, _, count)) = self.arc_spec() else { return arc::Augmentation::IDENTITY };
+        if aug == 0 {
+            return arc::Augmentation::IDENTITY;
+        }
+        let mut rng = SmallRng::seed_from_u64(item_seed(self.seed ^ ARC_STREAM, (task * count + aug) as u64));
+        arc::Augmentation::random(&mut rng)
+    }
+
+    /// ARC: puzzle identifier of version `aug` of task `task` (0 is the reference's blank).
+    pub fn arc_puzzle_id(&self, task: usize, aug: usize) -> usize {
+        let count = self.arc_spec().map_or(1, |s| s.2);
+        1 + task * count + aug
+    }
+
+    /// Names of the puzzle identifiers (ARC: `<blank>`, then `<task>|||t<k>|||<perm>` per
+    /// version), or None for tasks without identifiers.
+    pub fn puzzle_identifiers(&self) -> Option<Vec<String>> {
+        let (_, tasks, count) = self.arc_spec()?;
+        let mut names = vec![arc::BLANK_NAME.to_string()];
+        for (t, id) in tasks.iter().enumerate() {
+            for a in 0..count {
+                let aug = self.arc_augmentation(t, a);
+                names.push(if a == 0 { id.clone() } else { aug.name(id) });
+            }
+        }
+        Some(names)
     }
 
     /// Training example `index`.
@@ -168,6 +248,19 @@ impl DataConfig {
                     m.to_tokens_on(side).expect("fits the canvas").iter().map(|&t| t as i64).collect()
                 };
                 Example { tokens: tokens(&puzzle), labels: tokens(&solution), puzzle_id: 0, band, csv: row.to_csv() }
+            }
+            BandSpec::Arc { gallery, tasks, augmentations } => {
+                let side = self.maze_side();
+                let all = gallery_tasks(gallery, tasks).expect("validated gallery");
+                let t = rng.random_range(0..all.len());
+                let a = rng.random_range(0..*augmentations);
+                let pair = &all[t].train[rng.random_range(0..all[t].train.len())];
+                let aug = self.arc_augmentation(t, a);
+                let enc = |g: &arc::Grid| arc::encode_on(&aug.apply(g), 0, 0, side).expect("validated sizes");
+                let tokens = enc(&pair.input).into_iter().map(i64::from).collect();
+                // PAD cells of the output are not scored (the reference's ignore_label_id 0).
+                let labels = enc(&pair.output).into_iter().map(|t| if t == arc::PAD { super::step::IGNORE } else { i64::from(t) }).collect();
+                Example { tokens, labels, puzzle_id: self.arc_puzzle_id(t, a) as i64, band, csv: String::new() }
             }
         }
     }

@@ -44,7 +44,14 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    pub const PRESETS: [&'static str; 3] = ["sudoku-small", "maze-small", "tiny-test"];
+    pub const PRESETS: [&'static str; 4] = ["sudoku-small", "maze-small", "arc-small", "tiny-test"];
+
+    /// The gallery tasks the `arc-small` recipe trains on: grids of at most 10×10, so a 10×10
+    /// canvas holds them.
+    pub const ARC_SMALL_TASKS: [&'static str; 10] = [
+        "6d0aefbc", "8be77c9e", "62c24649", "00576224", "66e6c45b", "68b67ca3", "ed98d772", "2072aba6", "0c786b71",
+        "e633a9e5",
+    ];
 
     /// Named recipes; `sudoku-small` is what the shipped Sudoku model was trained with.
     pub fn preset(name: &str) -> Option<Self> {
@@ -110,6 +117,45 @@ impl TrainConfig {
                 final_eval_per_band: 200,
                 checkpoint_every_secs: 300,
             }),
+            "arc-small" => {
+                let versions = 16;
+                Some(Self {
+                    arch: TrmConfig {
+                        seq_len: 10 * 10,
+                        vocab_size: Task::Arc.vocab_size(),
+                        num_puzzle_identifiers: 1 + Self::ARC_SMALL_TASKS.len() * versions,
+                        h_cycles: 2,
+                        l_cycles: 2,
+                        num_heads: 2,
+                        pos_encodings: PosEncoding::Rope,
+                        mlp_t: false,
+                        ..sudoku_arch(64, 2, 2)
+                    },
+                    data: DataConfig {
+                        task: Task::Arc,
+                        seed: 1,
+                        bands: vec![Band {
+                            name: "arc gallery".into(),
+                            weight: 1.0,
+                            spec: BandSpec::Arc {
+                                gallery: "www/data/arc-gallery.json".into(),
+                                tasks: Self::ARC_SMALL_TASKS.iter().map(|s| s.to_string()).collect(),
+                                augmentations: versions,
+                            },
+                        }],
+                        canvas: 10,
+                    },
+                    optim,
+                    batch_size: 64,
+                    total_steps: 3_000,
+                    halt_exploration_prob: 0.1,
+                    init_seed: 0,
+                    eval_every: 500,
+                    eval_per_band: 0,
+                    final_eval_per_band: 0,
+                    checkpoint_every_secs: 300,
+                })
+            }
             // Seconds on a laptop: what the tests and a first try run.
             "tiny-test" => Some(Self {
                 arch: sudoku_arch(32, 1, 2),
@@ -140,6 +186,15 @@ impl TrainConfig {
                 self.arch.seq_len,
                 self.arch.vocab_size
             ));
+        }
+        if let Some(names) = self.data.puzzle_identifiers() {
+            if self.arch.num_puzzle_identifiers != names.len() {
+                return Err(format!(
+                    "arch: num_puzzle_identifiers must be {} (the blank id plus one per task version), not {}",
+                    names.len(),
+                    self.arch.num_puzzle_identifiers
+                ));
+            }
         }
         if self.batch_size == 0 || self.total_steps == 0 {
             return Err("batch_size and total_steps must be positive".into());

@@ -342,39 +342,96 @@ impl Trainer {
     }
 }
 
-/// Exact accuracy of `model` on `per_band` held-out puzzles per band after `halt_max_steps`.
+/// Exact accuracy of `model` on `per_band` held-out puzzles per band after `halt_max_steps`
+/// (ARC: every test input of every task, scored by voting; see [`evaluate_arc`]).
 pub fn evaluate(model: &Trm, cfg: &TrainConfig, per_band: usize, device: &Device) -> Vec<BandScore> {
+    if cfg.data.task == crate::tasks::Task::Arc {
+        return evaluate_arc(model, cfg, device);
+    }
     let seq = cfg.arch.seq_len;
-    let chunk = 64;
     let mut scores = Vec::new();
     for (bi, band) in cfg.data.bands.iter().enumerate() {
         let mut score = BandScore { band: band.name.clone(), ..Default::default() };
         let examples: Vec<Example> = (0..per_band as u64).map(|i| cfg.data.heldout_example(bi, i)).collect();
         let mut token_hits = 0usize;
-        for part in examples.chunks(chunk) {
-            let n = part.len();
+        for part in examples.chunks(64) {
             let tokens: Vec<i64> = part.iter().flat_map(|e| e.tokens.iter().copied()).collect();
             let ids: Vec<i64> = part.iter().map(|e| e.puzzle_id).collect();
-            let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens, [n, seq]), device);
-            let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), device);
-            let x = model.input_embeddings(tokens, ids);
-            let mut carry = model.initial_carry(n);
-            let mut logits = None;
-            for _ in 0..cfg.arch.halt_max_steps {
-                let out = model.step(carry, &x, false);
-                carry = out.carry;
-                logits = Some(out.logits);
-            }
-            let pred: Vec<i64> = logits.expect("at least one step").argmax(2).into_data().iter::<i64>().collect();
+            let (pred, _) = predict(model, &tokens, &ids, device);
             for (r, e) in part.iter().enumerate() {
                 let row = &pred[r * seq..(r + 1) * seq];
-                let hits = row.iter().zip(&e.labels).filter(|(p, l)| p == l).count();
+                let hits = row.iter().zip(&e.labels).filter(|(p, l)| **p as i64 == **l).count();
                 token_hits += hits;
                 score.exact += (hits == seq) as usize;
             }
-            score.puzzles += n;
+            score.puzzles += part.len();
         }
         score.token_accuracy = token_hits as f64 / (score.puzzles * seq).max(1) as f64;
+        scores.push(score);
+    }
+    scores
+}
+
+/// Run `halt_max_steps` steps on a batch; returns the argmax tokens and the final q_halt logits.
+pub fn predict(model: &Trm, tokens: &[i64], ids: &[i64], device: &Device) -> (Vec<u8>, Vec<f32>) {
+    let (n, seq) = (ids.len(), model.config.seq_len);
+    let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens.to_vec(), [n, seq]), device);
+    let ids = Tensor::<1, Int>::from_data(TensorData::new(ids.to_vec(), [n]), device);
+    let x = model.input_embeddings(tokens, ids);
+    let mut carry = model.initial_carry(n);
+    let mut last = None;
+    for _ in 0..model.config.halt_max_steps {
+        let out = model.step(carry, &x, false);
+        carry = out.carry;
+        last = Some((out.logits, out.q));
+    }
+    let (logits, q) = last.expect("at least one step");
+    let pred = logits.argmax(2).into_data().iter::<i64>().map(|v| v as u8).collect();
+    let q: Vec<f32> = q.into_data().iter::<f32>().collect();
+    (pred, q.chunks(2).map(|c| c[0]).collect())
+}
+
+/// The reference's ARC evaluation on the held-out test pairs: every version of a task's test
+/// input runs under its own puzzle identifier, predictions are mapped back and vote; a test
+/// input counts as solved when its true output is among the top two candidates (pass@2).
+/// One score per task: `puzzles` = its test inputs, `exact` = those solved at pass@2,
+/// `token_accuracy` = the fraction of single versions whose prediction is exactly right.
+pub fn evaluate_arc(model: &Trm, cfg: &TrainConfig, device: &Device) -> Vec<BandScore> {
+    use crate::tasks::arc;
+    let Some((gallery, ids, count)) = cfg.data.arc_spec() else { return Vec::new() };
+    let Ok(tasks) = super::data::gallery_tasks(gallery, ids) else { return Vec::new() };
+    let side = cfg.data.maze_side();
+    let names = cfg.data.puzzle_identifiers().unwrap_or_default();
+    let mut scores = Vec::new();
+    for (t, task) in tasks.iter().enumerate() {
+        let mut votes = arc::Votes::new();
+        let mut score = BandScore { band: task.id.clone(), ..Default::default() };
+        let mut right_versions = 0usize;
+        for test in &task.test {
+            let mut tokens = Vec::new();
+            let mut pids = Vec::new();
+            let mut inputs = Vec::new();
+            for a in 0..count {
+                let aug = cfg.data.arc_augmentation(t, a);
+                let enc = arc::encode_on(&aug.apply(&test.input), 0, 0, side).unwrap_or_else(|_| vec![arc::PAD; side * side]);
+                tokens.extend(enc.iter().map(|&v| v as i64));
+                pids.push(cfg.data.arc_puzzle_id(t, a) as i64);
+                inputs.push(enc);
+            }
+            let (pred, q) = predict(model, &tokens, &pids, device);
+            let seq = side * side;
+            for a in 0..count {
+                let name = &names[cfg.data.arc_puzzle_id(t, a)];
+                let p = &pred[a * seq..(a + 1) * seq];
+                let _ = votes.add(name, &inputs[a], p, q[a] as f64);
+                let back = arc::crop(p).map(|g| cfg.data.arc_augmentation(t, a).invert(&g));
+                right_versions += (back.ok().as_ref() == test.output.as_ref()) as usize;
+            }
+            let ranked = votes.ranked(&task.id, &test.input);
+            score.puzzles += 1;
+            score.exact += ranked.iter().take(2).any(|c| Some(&c.grid) == test.output.as_ref()) as usize;
+        }
+        score.token_accuracy = right_versions as f64 / (task.test.len() * count).max(1) as f64;
         scores.push(score);
     }
     scores
