@@ -590,7 +590,7 @@ async function loadModelList() {
     const list = Array.isArray(json) ? json : Array.isArray(json?.models) ? json.models : [];
     state.models = list
       .filter((m) => m && typeof m.url === "string" && m.url)
-      .map((m, i) => ({ name: String(m.name ?? m.url), url: m.url, task: TASKS[m.task] ? m.task : null, note: m.note ? String(m.note) : "", trained: m.trained === true, index: i, size: m.size ?? m.bytes ?? null }));
+      .map((m, i) => ({ name: String(m.name ?? m.url), url: m.url, task: TASKS[m.task] ? m.task : null, note: m.note ? String(m.note) : "", trained: m.trained === true, card: typeof m.card === "string" ? m.card : null, index: i, size: m.size ?? m.bytes ?? null }));
   } catch (e) {
     state.models = [];
     state.modelListError = e.message;
@@ -640,6 +640,40 @@ function describeInfo(info, entry) {
   return bits.join(" · ");
 }
 
+/** The model card a trained model carries in its header (`trm train` writes it): how it was
+ * trained and its held-out accuracy, with a link to the full card when models.json names one. */
+function showCard(info, entry) {
+  const el = $("model-card");
+  let card = null;
+  try {
+    card = info.metadata?.card ? JSON.parse(info.metadata.card) : null;
+  } catch {
+    card = null;
+  }
+  if (!card || !Array.isArray(card.accuracy)) {
+    el.hidden = true;
+    el.replaceChildren();
+    return;
+  }
+  const arc = card.task === "arc";
+  const bands = card.accuracy
+    .map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`)
+    .join(", ");
+  const hours = (card.wall_time_secs ?? 0) / 3600;
+  const text = `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${(card.puzzles_seen ?? 0).toLocaleString("en-US")} puzzles). ` +
+    `Held-out ${arc ? "pass@2" : "exact accuracy"} after ${card.eval_steps} steps: ${bands}.`;
+  const parts = [document.createTextNode(text + " ")];
+  if (entry?.card) {
+    const a = document.createElement("a");
+    a.href = entry.card;
+    a.textContent = "Model card";
+    a.target = "_blank";
+    parts.push(a);
+  }
+  el.replaceChildren(...parts);
+  el.hidden = false;
+}
+
 function onLoaded(info) {
   const entry = state.pendingEntry ?? findModel(info.url) ?? { name: info.url ?? "Model from a file", trained: false };
   state.pendingEntry = null;
@@ -653,6 +687,7 @@ function onLoaded(info) {
   warn.textContent = trained
     ? ""
     : "These weights are random (untrained): the model's answers are meaningless. It is here to exercise the runtime, not to solve puzzles.";
+  showCard(info, entry);
   if (info.source === "network") {
     $("cache-text").textContent = info.cached ? "Weights saved in this browser: the next load needs no download." : `Weights not cached (${info.cacheError ?? "unknown reason"}); they stay in memory.`;
   } else if (info.source === "cache") $("cache-text").textContent = "Weights loaded from the browser cache (no download).";

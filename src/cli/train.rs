@@ -272,6 +272,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     );
     let mut extra = std::collections::BTreeMap::new();
     extra.insert("source".to_string(), format!("trm train ({name})"));
+    // The page drops its "random weights" warning for trained files.
+    extra.insert("trained".to_string(), "true".to_string());
     extra.insert("card".to_string(), serde_json::to_string(&card).expect("serialisable"));
     let names = trainer.cfg.data.puzzle_identifiers();
     let bytes = web::write(&trainer.cfg.arch, &model.to_tensors(), Storage::F32, names.as_deref(), &extra)

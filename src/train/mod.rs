@@ -88,16 +88,7 @@ impl TrainConfig {
                 checkpoint_every_secs: 300,
             }),
             "maze-small" => Some(Self {
-                arch: TrmConfig {
-                    seq_len: 15 * 15,
-                    vocab_size: Task::Maze.vocab_size(),
-                    h_cycles: 2,
-                    l_cycles: 2,
-                    num_heads: 2,
-                    pos_encodings: PosEncoding::Rope,
-                    mlp_t: false,
-                    ..sudoku_arch(64, 2, 2)
-                },
+                arch: canvas_arch(15, Task::Maze, 1),
                 data: DataConfig {
                     task: Task::Maze,
                     seed: 1,
@@ -120,17 +111,7 @@ impl TrainConfig {
             "arc-small" => {
                 let versions = 16;
                 Some(Self {
-                    arch: TrmConfig {
-                        seq_len: 10 * 10,
-                        vocab_size: Task::Arc.vocab_size(),
-                        num_puzzle_identifiers: 1 + Self::ARC_SMALL_TASKS.len() * versions,
-                        h_cycles: 2,
-                        l_cycles: 2,
-                        num_heads: 2,
-                        pos_encodings: PosEncoding::Rope,
-                        mlp_t: false,
-                        ..sudoku_arch(64, 2, 2)
-                    },
+                    arch: canvas_arch(10, Task::Arc, 1 + Self::ARC_SMALL_TASKS.len() * versions),
                     data: DataConfig {
                         task: Task::Arc,
                         seed: 1,
@@ -214,6 +195,20 @@ impl TrainConfig {
 
 fn band(name: &str, weight: f64, min: usize, max: usize) -> Band {
     Band { name: name.into(), weight, spec: BandSpec::Givens { min, max } }
+}
+
+/// A small attention model (hidden 64, 2 heads, RoPE, H_cycles 2 × L_cycles 2) on a square
+/// canvas of `side`×`side` cells.
+fn canvas_arch(side: usize, task: Task, puzzle_ids: usize) -> TrmConfig {
+    TrmConfig {
+        seq_len: side * side,
+        vocab_size: task.vocab_size(),
+        num_puzzle_identifiers: puzzle_ids,
+        num_heads: 2,
+        pos_encodings: PosEncoding::Rope,
+        mlp_t: false,
+        ..sudoku_arch(64, 2, 2)
+    }
 }
 
 fn maze_band(name: &str, corridor: bool, hardness_min: f64) -> Band {
