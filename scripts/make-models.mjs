@@ -1,19 +1,21 @@
 // Regenerate the demo's model list and the browser tests' expected outputs with the native CLI:
+//  - www/models/<name>.safetensors and <name>.md: the trained models (`trm train` runs in
+//    runs/<name>/, with their cards), listed first so the page opens on a model that solves;
 //  - www/models/<fixture>.safetensors: the parity fixtures' reference checkpoints in the web
 //    format (random weights: their answers are meaningless, but they are the reference's own);
 //  - www/models/models.json: those plus the paper-size presets (random weights built in the page);
 //  - tests/browser/expected/<fixture>.json: `trm solve --json` on a gallery puzzle, which the
 //    browser must reproduce.
-// Usage: node scripts/make-models.mjs   (after `cargo build --bin trm`; fixtures from
+// Usage: node scripts/make-models.mjs   (after `cargo build --release --bin trm`; fixtures from
 // ../shared/fixtures/parity or $TRM_FIXTURES)
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const fixtures = process.env.TRM_FIXTURES ?? path.join(root, "../shared/fixtures/parity");
-const trm = process.env.TRM ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "debug/trm");
+const trm = process.env.TRM ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "release/trm");
 const run = (args) => execFileSync(trm, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
 
 const gallery = (name) => JSON.parse(readFileSync(path.join(root, "www/data", name), "utf8"));
@@ -30,20 +32,16 @@ const FIXTURES = [
   ["arc-att-emb96-h64", "arc", ["--puzzle", JSON.stringify(arcTask), "--puzzle-id", "4"], 2, 2],
 ];
 
+// [run name, task, puzzle args]: the page's trained models, from runs/<name>/ (trm train).
+const TRAINED = [["sudoku-small", "sudoku", ["--puzzle", sudoku]]];
+
 mkdirSync(path.join(root, "www/models"), { recursive: true });
 mkdirSync(path.join(root, "tests/browser/expected"), { recursive: true });
 const models = [];
-for (const [name, task, puzzle, maxSteps, compare] of FIXTURES) {
-  const file = `www/models/${name}.safetensors`;
-  run(["convert", path.join(fixtures, name, "checkpoint.pt"), "-o", file]);
-  const hash = createHash("sha256").update(readFileSync(path.join(root, file))).digest("hex").slice(0, 12);
-  const url = `models/${name}.safetensors?v=${hash}`;
-  models.push({
-    name,
-    url,
-    task,
-    note: "A parity fixture: the reference's random-weight checkpoint (hidden 64). Its answers are meaningless.",
-  });
+const versioned = (file) => createHash("sha256").update(readFileSync(path.join(root, file))).digest("hex").slice(0, 12);
+
+/** `trm solve --json` on `file`, written as the browser's expected outputs. */
+function expect(name, file, url, task, puzzle, maxSteps, compare) {
   const out = JSON.parse(run(["solve", "--model", file, "--task", task, ...puzzle, "--steps", String(maxSteps), "--json"]));
   const expected = {
     model_url: url,
@@ -56,7 +54,43 @@ for (const [name, task, puzzle, maxSteps, compare] of FIXTURES) {
     passes: out.passes.map((p) => ({ step: p.step, tokens: p.tokens, halt_prob: p.halt_prob, confidence: p.confidence })),
   };
   writeFileSync(path.join(root, `tests/browser/expected/${name}.json`), JSON.stringify(expected) + "\n");
-  console.log(`${file} (v=${hash}); expected outputs of ${out.passes.length} passes`);
+  console.log(`${file} (${url}); expected outputs of ${out.passes.length} passes`);
+}
+
+for (const [name, task, puzzle] of TRAINED) {
+  const src = path.join(root, "runs", name);
+  if (!existsSync(path.join(src, `${name}.safetensors`))) throw new Error(`runs/${name}/${name}.safetensors is missing: train it first (see its card)`);
+  const file = `www/models/${name}.safetensors`;
+  copyFileSync(path.join(src, `${name}.safetensors`), path.join(root, file));
+  copyFileSync(path.join(src, `${name}.md`), path.join(root, `www/models/${name}.md`));
+  const card = JSON.parse(readFileSync(path.join(src, `${name}.card.json`), "utf8"));
+  const url = `models/${name}.safetensors?v=${versioned(file)}`;
+  const bands = card.accuracy.map((b) => `${b.band} ${((100 * b.exact) / b.puzzles).toFixed(1)}%`).join(", ");
+  models.push({
+    name,
+    url,
+    task,
+    trained: true,
+    card: `models/${name}.md`,
+    group: "Trained models",
+    note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${(card.wall_time_secs / 3600).toFixed(1)} h on a CPU). Held-out exact accuracy: ${bands}.`,
+  });
+  // A trained model is not chaotic: the browser must reproduce every pass.
+  expect(name, file, url, task, puzzle, card.eval_steps, card.eval_steps);
+}
+
+for (const [name, task, puzzle, maxSteps, compare] of FIXTURES) {
+  const file = `www/models/${name}.safetensors`;
+  run(["convert", path.join(fixtures, name, "checkpoint.pt"), "-o", file]);
+  const url = `models/${name}.safetensors?v=${versioned(file)}`;
+  models.push({
+    name,
+    url,
+    task,
+    group: "Test models (random weights)",
+    note: "A parity fixture: the reference's random-weight checkpoint (hidden 64). Its answers are meaningless.",
+  });
+  expect(name, file, url, task, puzzle, maxSteps, compare);
 }
 for (const [preset, task, params] of [
   ["sudoku-mlp", "sudoku", "5.0M"],
@@ -68,6 +102,7 @@ for (const [preset, task, params] of [
     name: `${preset} (paper size, random weights)`,
     url: `preset:${preset}`,
     task,
+    group: "Test models (random weights)",
     note: `The paper's ${params}-parameter architecture with random weights, built in the page: real speed, meaningless answers.`,
   });
 }

@@ -590,7 +590,7 @@ async function loadModelList() {
     const list = Array.isArray(json) ? json : Array.isArray(json?.models) ? json.models : [];
     state.models = list
       .filter((m) => m && typeof m.url === "string" && m.url)
-      .map((m, i) => ({ name: String(m.name ?? m.url), url: m.url, task: TASKS[m.task] ? m.task : null, note: m.note ? String(m.note) : "", trained: m.trained === true, card: typeof m.card === "string" ? m.card : null, index: i, size: m.size ?? m.bytes ?? null }));
+      .map((m, i) => ({ name: String(m.name ?? m.url), url: m.url, task: TASKS[m.task] ? m.task : null, note: m.note ? String(m.note) : "", trained: m.trained === true, card: typeof m.card === "string" ? m.card : null, group: typeof m.group === "string" ? m.group : null, index: i, size: m.size ?? m.bytes ?? null }));
   } catch (e) {
     state.models = [];
     state.modelListError = e.message;
@@ -602,15 +602,24 @@ async function loadModelList() {
     sel.replaceChildren(o);
     return;
   }
-  sel.replaceChildren(
-    ...state.models.map((m, i) => {
-      const o = document.createElement("option");
-      o.value = String(i);
-      o.textContent = `${m.name}${m.task ? ` — ${TASKS[m.task].name}` : ""}${m.size ? ` (${fmtMB(m.size)})` : ""}`;
-      if (m.note) o.title = m.note;
-      return o;
-    }),
-  );
+  // Options under their group ("Trained models", "Test models ..."), groups in list order.
+  const nodes = [];
+  const groups = new Map();
+  state.models.forEach((m, i) => {
+    const o = document.createElement("option");
+    o.value = String(i);
+    o.textContent = `${m.name}${m.task ? ` — ${TASKS[m.task].name}` : ""}${m.size ? ` (${fmtMB(m.size)})` : ""}`;
+    if (m.note) o.title = m.note;
+    if (!m.group) return nodes.push(o);
+    if (!groups.has(m.group)) {
+      const g = document.createElement("optgroup");
+      g.label = m.group;
+      groups.set(m.group, g);
+      nodes.push(g);
+    }
+    groups.get(m.group).append(o);
+  });
+  sel.replaceChildren(...nodes);
 }
 
 function findModel(ref) {
