@@ -92,7 +92,7 @@ impl DataConfig {
                 (BandSpec::Maze { min_size, max_size, hardness_min, hardness_max, .. }, Task::Maze)
                     if 3 <= *min_size
                         && min_size <= max_size
-                        && *max_size <= self.maze_side()
+                        && *max_size <= self.canvas_side()
                         && 0.0 <= *hardness_min
                         && hardness_min <= hardness_max
                         && *hardness_max <= 1.0 => {}
@@ -100,7 +100,7 @@ impl DataConfig {
                     if self.bands.len() != 1 || tasks.is_empty() || *augmentations == 0 {
                         return Err("ARC: exactly one band, with at least one task and one augmentation".into());
                     }
-                    let side = self.maze_side();
+                    let side = self.canvas_side();
                     for t in gallery_tasks(gallery, tasks)? {
                         let grids = t.train.iter().flat_map(|p| [&p.input, &p.output]).chain(
                             t.test.iter().flat_map(|p| std::iter::once(&p.input).chain(p.output.as_ref())),
@@ -119,7 +119,7 @@ impl DataConfig {
                     return Err(format!(
                         "band `{}`: sizes must satisfy 3 <= min_size <= max_size <= canvas ({}), hardness 0 <= min <= max <= 1",
                         b.name,
-                        self.maze_side()
+                        self.canvas_side()
                     ));
                 }
                 (spec, task) => return Err(format!("band `{}`: {spec:?} is not a {} band", b.name, task.name())),
@@ -129,14 +129,14 @@ impl DataConfig {
     }
 
     /// Side of the square canvas (maze and ARC).
-    pub fn maze_side(&self) -> usize {
+    pub fn canvas_side(&self) -> usize {
         if self.canvas == 0 { maze::SIZE } else { self.canvas }
     }
 
     /// Tokens per example for this data (the model's `seq_len`).
     pub fn seq_len(&self) -> usize {
         match self.task {
-            Task::Maze | Task::Arc => self.maze_side() * self.maze_side(),
+            Task::Maze | Task::Arc => self.canvas_side() * self.canvas_side(),
             t => t.seq_len(),
         }
     }
@@ -226,7 +226,7 @@ impl DataConfig {
                 }
             }
             BandSpec::Maze { min_size, max_size, corridor, hardness_min, hardness_max } => {
-                let side = self.maze_side();
+                let side = self.canvas_side();
                 let size = rng.random_range(*min_size..=*max_size);
                 let hardness = rng.random_range(*hardness_min..=*hardness_max);
                 let seed = rng.random();
@@ -250,7 +250,7 @@ impl DataConfig {
                 Example { tokens: tokens(&puzzle), labels: tokens(&solution), puzzle_id: 0, band, csv: row.to_csv() }
             }
             BandSpec::Arc { gallery, tasks, augmentations } => {
-                let side = self.maze_side();
+                let side = self.canvas_side();
                 let all = gallery_tasks(gallery, tasks).expect("validated gallery");
                 let t = rng.random_range(0..all.len());
                 let a = rng.random_range(0..*augmentations);

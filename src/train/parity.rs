@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::step::{TrainBatch, forward_backward};
 use crate::model::{Carry, ParamVisitor, Trm};
 use crate::parity::{Fixture, TOLERANCE};
+use crate::weights::HostTensor;
 use crate::weights::checkpoint::load_reference;
 
 /// Error of one compared quantity, relative to the reference's largest magnitude.
@@ -119,18 +120,9 @@ pub fn check_train_fixture(dir: &Path, device: &Device, backend: &str) -> Result
         for ((name, shape, transposed), g) in names.0.iter().zip(out.grads) {
             let key = format!("grad_{k}.{name}");
             let (_, reference) = fx.f32(&key)?;
-            let mut ours = host(g);
-            if *transposed {
-                // burn keeps [in, out]; the reference stores [out, in].
-                let (rows, cols) = (shape[0], shape[1]);
-                let mut t = vec![0.0; ours.len()];
-                for i in 0..rows {
-                    for j in 0..cols {
-                        t[j * rows + i] = ours[i * cols + j];
-                    }
-                }
-                ours = t;
-            }
+            let ours = HostTensor::new(shape.clone(), host(g));
+            // burn keeps linear weights as [in, out]; the reference stores [out, in].
+            let ours = if *transposed { ours.transposed_2d().data } else { ours.data };
             grads.push(Compared { name: name.clone(), error: rel_to_max(&ours, reference) });
         }
         if let Some(rows) = out.puzzle_row_grads {

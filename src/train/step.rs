@@ -152,15 +152,11 @@ pub fn forward_backward(model: &Trm, carry: Carry, batch: &TrainBatch) -> StepRe
     let scalar = |t: Tensor<1>| t.inner().into_scalar::<f32>() as f64;
     struct Collect<'g>(&'g burn::tensor::Gradients, Vec<Tensor<1>>);
     impl ParamVisitor for Collect<'_> {
-        fn visit<const D: usize>(&mut self, name: &str, p: &mut Tensor<D>, _: bool) {
+        fn visit<const D: usize>(&mut self, _: &str, p: &mut Tensor<D>, _: bool) {
             let n = p.shape().num_elements();
+            // A parameter the loss does not reach gets a zero gradient.
             let g = p.grad(self.0).map(|g| g.reshape([n]));
-            // A parameter the loss does not reach (e.g. q_head with detached use) gets zeros.
-            let g = g.unwrap_or_else(|| {
-                let _ = name;
-                Tensor::zeros([n], &p.device().without_autodiff())
-            });
-            self.1.push(g);
+            self.1.push(g.unwrap_or_else(|| Tensor::zeros([n], &p.device().without_autodiff())));
         }
     }
     let mut collect = Collect(&grads, Vec::new());

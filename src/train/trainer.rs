@@ -96,10 +96,6 @@ pub struct Trainer {
     device: Device,
 }
 
-fn host_vec(t: Tensor<1>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
 impl Trainer {
     /// A fresh run: reference initialisation, every slot halted (so the first step fills them).
     pub fn new(cfg: TrainConfig, device: &Device) -> Result<Self, String> {
@@ -241,11 +237,10 @@ impl Trainer {
         for (k, t) in self.model.to_tensors().iter() {
             put(format!("model/{k}"), t.clone())?;
         }
-        let flat = |v: Vec<f32>| HostTensor::new(vec![v.len()], v);
         for (i, ((e, m), v)) in self.ema.iter().zip(&self.adam.m).zip(&self.adam.v).enumerate() {
-            put(format!("ema/{i}"), flat(host_vec(e.clone())))?;
-            put(format!("adam_m/{i}"), flat(host_vec(m.clone())))?;
-            put(format!("adam_v/{i}"), flat(host_vec(v.clone())))?;
+            put(format!("ema/{i}"), host_tensor(e.clone()))?;
+            put(format!("adam_m/{i}"), host_tensor(m.clone()))?;
+            put(format!("adam_v/{i}"), host_tensor(v.clone()))?;
         }
         put("carry/z_h".into(), host_tensor(self.carry.z_h.clone()))?;
         put("carry/z_l".into(), host_tensor(self.carry.z_l.clone()))?;
@@ -400,7 +395,7 @@ pub fn evaluate_arc(model: &Trm, cfg: &TrainConfig, device: &Device) -> Vec<Band
     use crate::tasks::arc;
     let Some((gallery, ids, count)) = cfg.data.arc_spec() else { return Vec::new() };
     let Ok(tasks) = super::data::gallery_tasks(gallery, ids) else { return Vec::new() };
-    let side = cfg.data.maze_side();
+    let side = cfg.data.canvas_side();
     let names = cfg.data.puzzle_identifiers().unwrap_or_default();
     let mut scores = Vec::new();
     for (t, task) in tasks.iter().enumerate() {
