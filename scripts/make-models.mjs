@@ -4,8 +4,10 @@
 //  - www/models/<fixture>.safetensors: the parity fixtures' reference checkpoints in the web
 //    format (random weights: their answers are meaningless, but they are the reference's own);
 //  - www/models/models.json: those plus the paper-size presets (random weights built in the page);
-//  - tests/browser/expected/<fixture>.json: `trm solve --json` on a gallery puzzle, which the
-//    browser must reproduce.
+//  - tests/browser/expected/<name>.json, what the browser must reproduce: for a fixture, the
+//    reference's own PyTorch outputs (tests/browser/make-expected.mjs on its io.safetensors), an
+//    independent source; for a trained model (no reference run exists), `trm solve --json` on a
+//    gallery puzzle.
 // Usage: node scripts/make-models.mjs   (after `cargo build --release --bin trm`; fixtures from
 // ../shared/fixtures/parity or $TRM_FIXTURES)
 import { execFileSync } from "node:child_process";
@@ -20,16 +22,13 @@ const run = (args) => execFileSync(trm, args, { cwd: root, encoding: "utf8", max
 
 const gallery = (name) => JSON.parse(readFileSync(path.join(root, "www/data", name), "utf8"));
 const sudoku = gallery("sudoku-gallery.json").puzzles[0].puzzle;
-const maze = gallery("maze-gallery.json").mazes[0];
-const arcTask = gallery("arc-gallery.json").tasks[0];
-const mazeText = Array.isArray(maze.puzzle) ? maze.puzzle.join("\n") : maze.puzzle;
 
-// [fixture, task, puzzle args, steps run in the browser, steps compared (before chaos sets in)]
+// [fixture, task, steps run in the browser]; the steps compared are the fixture's free-running ones.
 const FIXTURES = [
-  ["sudoku-mlp-h64", "sudoku", ["--puzzle", sudoku], 16, 2],
-  ["maze-att-h64", "maze", ["--puzzle", mazeText], 3, 3],
-  ["arc-att-learned-h64", "arc", ["--puzzle", JSON.stringify(arcTask), "--puzzle-id", "3"], 3, 3],
-  ["arc-att-emb96-h64", "arc", ["--puzzle", JSON.stringify(arcTask), "--puzzle-id", "4"], 2, 2],
+  ["sudoku-mlp-h64", "sudoku", 16],
+  ["maze-att-h64", "maze", 3],
+  ["arc-att-learned-h64", "arc", 3],
+  ["arc-att-emb96-h64", "arc", 2],
 ];
 
 // [run name, task, puzzle args]: the page's trained models, from runs/<name>/ (trm train).
@@ -79,7 +78,7 @@ for (const [name, task, puzzle] of TRAINED) {
   expect(name, file, url, task, puzzle, card.eval_steps, card.eval_steps);
 }
 
-for (const [name, task, puzzle, maxSteps, compare] of FIXTURES) {
+for (const [name, task, maxSteps] of FIXTURES) {
   const file = `www/models/${name}.safetensors`;
   run(["convert", path.join(fixtures, name, "checkpoint.pt"), "-o", file]);
   const url = `models/${name}.safetensors?v=${versioned(file)}`;
@@ -90,7 +89,10 @@ for (const [name, task, puzzle, maxSteps, compare] of FIXTURES) {
     group: "Test models (random weights)",
     note: "A parity fixture: the reference's random-weight checkpoint (hidden 64). Its answers are meaningless.",
   });
-  expect(name, file, url, task, puzzle, maxSteps, compare);
+  execFileSync(process.execPath, [path.join(root, "tests/browser/make-expected.mjs"), path.join(fixtures, name), url, "--max-steps", String(maxSteps)], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 for (const [preset, task, params] of [
   ["sudoku-mlp", "sudoku", "5.0M"],

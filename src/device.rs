@@ -29,7 +29,7 @@ impl std::fmt::Display for Backend {
 }
 
 /// Get a device for `backend`. The wgpu runtime can be initialised once per process; later
-/// calls reuse it.
+/// calls reuse it (see [`crate::gpu::native`]).
 #[cfg(not(target_family = "wasm"))]
 pub fn device(backend: Backend) -> Result<burn::tensor::Device, String> {
     use burn::tensor::Device;
@@ -37,16 +37,7 @@ pub fn device(backend: Backend) -> Result<burn::tensor::Device, String> {
         #[cfg(feature = "flex")]
         Backend::Flex => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
-        Backend::Wgpu => {
-            use std::sync::OnceLock;
-            static WGPU: OnceLock<Result<Device, String>> = OnceLock::new();
-            WGPU.get_or_init(|| {
-                Device::wgpu_options()
-                    .init()
-                    .map_err(|e| format!("no wgpu adapter (install mesa-vulkan-drivers for a CPU one): {e}"))
-            })
-            .clone()
-        }
+        Backend::Wgpu => crate::gpu::native().map(|g| g.device.clone()),
         #[allow(unreachable_patterns)]
         other => Err(format!("this build has no {other} backend")),
     }

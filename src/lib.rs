@@ -15,6 +15,11 @@ pub mod recursion;
 pub mod weights;
 #[cfg(feature = "model")]
 pub mod device;
+#[cfg(all(feature = "model", any(feature = "wgpu", target_family = "wasm")))]
+pub mod gpu;
+/// The page's runtime core; natively it needs both backends (its CPU fallback is flex).
+#[cfg(all(feature = "model", any(all(feature = "wgpu", feature = "flex"), target_family = "wasm")))]
+pub mod runtime;
 #[cfg(all(feature = "model", not(target_family = "wasm")))]
 pub mod parity;
 #[cfg(all(feature = "model", not(target_family = "wasm")))]

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
 
 use crate::model::{Carry, InnerUpdate, Trm};
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum InputError {
     #[error("expected {expected} tokens per puzzle, got {found}")]
     Length { expected: usize, found: usize },

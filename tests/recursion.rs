@@ -72,3 +72,33 @@ fn inputs_are_checked_against_the_model() {
     assert_eq!(e.to_string(), "1 puzzle identifiers for 2 puzzles");
     assert!(Batch::new(&[ok.clone(), ok], &[6, 0], &m).is_ok());
 }
+
+/// Resuming from a carry (as the runtime does after moving to the CPU) continues the same run:
+/// steps k+1..n from `with_carry` equal a straight run's, bit for bit, and the test would see
+/// a swapped z_H / z_L.
+#[test]
+fn with_carry_continues_the_same_run() {
+    let m = model("arc-att-emb96-h64");
+    let batch = Batch::new(&[grid(&m)], &[1], &m).unwrap();
+    let opts = SolveOptions { max_steps: 5, stop_on_halt: false, inner: false };
+    let mut straight = Vec::new();
+    Recursion::new(&m, &batch, opts, &flex()).run(|p| straight.push(p.clone())).unwrap();
+
+    let k = 2;
+    let mut first = Recursion::new(&m, &batch, SolveOptions { max_steps: k, ..opts }, &flex());
+    while !first.is_done() {
+        first.step().read().unwrap();
+    }
+    let carry = first.carry().clone();
+    let resume = |carry: trm::model::Carry| {
+        let mut passes = Vec::new();
+        Recursion::new(&m, &batch, opts, &flex()).with_carry(carry, k).run(|p| passes.push(p.clone())).unwrap();
+        passes
+    };
+    let resumed = resume(carry.clone());
+    assert_eq!(resumed.iter().map(|p| p.step).collect::<Vec<_>>(), vec![3, 4, 5]);
+    assert_eq!(resumed, straight[k..]);
+
+    let swapped = resume(trm::model::Carry { z_h: carry.z_l, z_l: carry.z_h });
+    assert_ne!(swapped[0].q_halt, straight[k].q_halt, "a swapped carry must change the result");
+}

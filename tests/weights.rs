@@ -166,6 +166,11 @@ fn web_format_rejects_bad_bytes() {
     for bad in [&b""[..], &b"garbage bytes, not a model"[..], &bytes[..bytes.len() / 2], &bytes[..9]] {
         assert!(web::read(bad).is_err());
     }
+    // A download cut short says so, with the sizes.
+    for cut in [bytes.len() / 2, bytes.len() - 1] {
+        let err = web::read(&bytes[..cut]).unwrap_err().to_string();
+        assert!(err.contains(&format!("the file is truncated: it has {cut} bytes, its header describes {}", bytes.len())), "{err}");
+    }
     // A plain safetensors file without the web metadata.
     let ckpt = std::fs::read(fixture(FIXTURES[0]).join("io.safetensors")).unwrap();
     let err = web::read(&ckpt).unwrap_err().to_string();
@@ -273,5 +278,29 @@ fn all_config_yaml_beside_a_step_file_gives_the_config() {
         let (got, mut t) = load_reference(&dir.join("step_100"), None, None).unwrap();
         assert_eq!(got, want, "{name}");
         Trm::from_tensors(got, &mut t, &flex()).unwrap();
+    }
+}
+
+/// `param_count` (the paper's count: no puzzle-embedding table, no H/L_init) against tensors
+/// that were really built: the reference's own checkpoints, and the paper-size models the
+/// loader builds, which are the paper's "5M" and "7M".
+#[test]
+fn parameter_counts_come_from_the_tensors() {
+    let paper_count = |t: &trm::weights::TensorMap| -> usize {
+        t.iter()
+            .filter(|(k, _)| !matches!(*k, "puzzle_emb.weights" | "H_init" | "L_init"))
+            .map(|(_, v)| v.data.len())
+            .sum()
+    };
+    for name in FIXTURES {
+        let (cfg, t) = load(name);
+        assert_eq!(cfg.param_count(), paper_count(&t), "{name}: the reference checkpoint's tensors");
+    }
+    for (preset, low, high) in [("sudoku-mlp", 4.9e6, 5.1e6), ("sudoku-att", 6.7e6, 7.0e6), ("maze", 6.7e6, 7.0e6), ("arc", 6.7e6, 7.0e6)] {
+        let cfg = trm::config::TrmConfig::preset(preset).unwrap();
+        let model = Trm::random(cfg.clone(), 0, &flex()).unwrap();
+        let built: usize = model.params_flat().iter().map(|p| p.dims()[0]).sum();
+        assert_eq!(cfg.param_count(), built, "{preset}: the tensors the loader built");
+        assert!((low..high).contains(&(built as f64)), "{preset}: {built} is not the paper's size");
     }
 }

@@ -15,17 +15,35 @@ use trm::train::plot::{CurvePoint, write_svg};
 use trm::train::trainer::{BandScore, StepStats, Trainer, evaluate};
 use trm::weights::web::{self, Storage};
 
+/// Train a model from scratch (or resume a run) and export it with its model card.
+#[derive(clap::Args)]
 pub struct TrainArgs {
-    pub task: Task,
-    pub config: Option<PathBuf>,
-    pub preset: Option<String>,
-    pub out: PathBuf,
-    pub resume: bool,
-    pub threads: Option<usize>,
-    pub steps: Option<u64>,
-    pub export_only: bool,
-    pub name: Option<String>,
-    pub command_line: String,
+    #[arg(long)]
+    task: Task,
+    /// A training configuration (JSON, the shape of the run's train_config.json).
+    #[arg(long, conflicts_with = "preset")]
+    config: Option<PathBuf>,
+    /// A named recipe (sudoku-small, maze-small, arc-small, tiny-test).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Output folder: checkpoint, metrics.jsonl, curves.svg, the model and its card.
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// CPU threads (default: all).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override the run's total optimiser steps (the schedule's length).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Evaluate and export the checkpoint in --out without training further.
+    #[arg(long = "export")]
+    export_only: bool,
+    /// Name of the exported model (default: the folder's name).
+    #[arg(long)]
+    name: Option<String>,
 }
 
 const CHECKPOINT: &str = "checkpoint.safetensors";
@@ -106,7 +124,9 @@ fn band_summary(scores: &[BandScore]) -> String {
     scores.iter().map(|s| format!("{} {:.1}%", s.band, 100.0 * s.exact_rate())).collect::<Vec<_>>().join(", ")
 }
 
-pub fn run(args: TrainArgs) -> Result<(), String> {
+pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
+    // As a reader would type it: `trm train ...`, whatever path ran the binary.
+    let command_line = std::iter::once("trm".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -141,7 +161,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         let cfg = cfg.ok_or("give --config FILE or --preset NAME")?;
         let _ = std::fs::remove_file(&metrics);
         let mut t = Trainer::new(cfg, &device)?;
-        t.command = args.command_line.clone();
+        t.command = command_line.clone();
         t
     };
     if let Some(steps) = args.steps {
@@ -268,7 +288,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         trainer.wall_secs,
         threads,
         scores.clone(),
-        if trainer.command.is_empty() { &args.command_line } else { &trainer.command },
+        if trainer.command.is_empty() { &command_line } else { &trainer.command },
     );
     let mut extra = std::collections::BTreeMap::new();
     extra.insert("source".to_string(), format!("trm train ({name})"));
@@ -291,5 +311,5 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         trainer.wall_secs / 60.0,
         band_summary(&scores)
     );
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -78,17 +78,32 @@ fn seq_len_for_vocab(vocab: usize) -> Option<usize> {
 /// filling what the yaml lacks from the tensor shapes.
 pub fn read_config(path: &Path, tensors: &TensorMap, seq_len: Option<usize>) -> Result<TrmConfig, WeightsError> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    let is_json = path.extension().is_some_and(|e| e == "json");
-    if is_json {
-        let mut cfg: TrmConfig = serde_json::from_str(&text)
-            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+    let kind = if path.extension().is_some_and(|e| e == "json") { ConfigKind::Json } else { ConfigKind::AllConfigYaml };
+    parse_config(&text, kind, tensors, seq_len).map_err(|e| match e {
+        WeightsError::Config(ConfigError(m)) => ConfigError(format!("{}: {m}", path.display())).into(),
+        other => other,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigKind {
+    /// `config.json`, with the reference's field names.
+    Json,
+    /// The trainer's `all_config.yaml` (its `arch:` block).
+    AllConfigYaml,
+}
+
+/// A config file's text as a model config; a yaml's missing sizes come from the tensor shapes.
+pub fn parse_config(text: &str, kind: ConfigKind, tensors: &TensorMap, seq_len: Option<usize>) -> Result<TrmConfig, WeightsError> {
+    if kind == ConfigKind::Json {
+        let mut cfg: TrmConfig = serde_json::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
         if let Some(s) = seq_len {
             cfg.seq_len = s;
         }
         cfg.validate()?;
         return Ok(cfg);
     }
-    let arch = ArchBlock::from_all_config_yaml(&text)?;
+    let arch = ArchBlock::from_all_config_yaml(text)?;
     let dims = |k: &str| tensors.shape(k).map(<[usize]>::to_vec);
     let vocab = dims("embed_tokens.embedding_weight")
         .filter(|s| s.len() == 2)

@@ -120,8 +120,42 @@ pub fn looks_like_web(bytes: &[u8]) -> bool {
     bytes.len() > 8 && head.first() == Some(&b'{') && head.windows(FORMAT.len() + 2).any(|w| w == b"\"trm-web\"")
 }
 
+/// A safetensors file cut short (an interrupted download, a partial copy) says so, instead of
+/// failing later with a parser's message.
+fn check_complete(bytes: &[u8]) -> Result<(), WeightsError> {
+    let truncated = |needed: u64| {
+        WeightsError::Format(format!(
+            "the file is truncated: it has {} bytes, its header describes {needed} (an interrupted download?)",
+            bytes.len()
+        ))
+    };
+    let Some(n) = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) else {
+        return Ok(()); // too short to tell: the parser reports it
+    };
+    if !looks_like_web(bytes) {
+        return Ok(());
+    }
+    let Some(end) = n.checked_add(8) else { return Ok(()) };
+    let Some(header) = usize::try_from(end).ok().and_then(|e| bytes.get(8..e)) else {
+        return Err(truncated(end));
+    };
+    let Ok(serde_json::Value::Object(entries)) = serde_json::from_slice::<serde_json::Value>(header) else {
+        return Ok(());
+    };
+    let data_end = entries
+        .values()
+        .filter_map(|t| t.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    match end.checked_add(data_end) {
+        Some(total) if total > bytes.len() as u64 => Err(truncated(total)),
+        _ => Ok(()),
+    }
+}
+
 /// Decode a web-format file. Anything else (a checkpoint, a truncated download) is a clear error.
 pub fn read(bytes: &[u8]) -> Result<WebModel, WeightsError> {
+    check_complete(bytes)?;
     let (_, st_header) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| WeightsError::Format(format!("not a TRM web model (not a safetensors file: {e})")))?;
     let text = st_header.metadata().as_ref().and_then(|m| m.get(FORMAT)).ok_or_else(|| {
@@ -185,4 +219,41 @@ pub fn keep_puzzle_rows(
     cfg.num_puzzle_identifiers = keep.len();
     cfg.validate()?;
     Ok(cfg)
+}
+
+/// `names` must name every puzzle-embedding row of `config`.
+pub fn check_identifiers(config: &TrmConfig, names: &[String]) -> Result<(), WeightsError> {
+    if names.len() != config.num_puzzle_identifiers {
+        return Err(WeightsError::Format(format!(
+            "{} identifier names for a checkpoint with {} puzzle-embedding rows",
+            names.len(),
+            config.num_puzzle_identifiers
+        )));
+    }
+    Ok(())
+}
+
+/// Keep the puzzle-embedding rows `wanted` (each an identifier name from `names`, or a row
+/// number), in that order, renumbered from 0. Returns the new config and the kept rows' names
+/// (the row number where the checkpoint had no names).
+pub fn select_puzzles(
+    config: &TrmConfig,
+    tensors: &mut TensorMap,
+    names: Option<&[String]>,
+    wanted: &[String],
+) -> Result<(TrmConfig, Vec<String>), WeightsError> {
+    let rows = wanted
+        .iter()
+        .map(|w| match (w.parse::<usize>(), names) {
+            (Ok(n), _) => Ok(n),
+            (Err(_), Some(all)) => all
+                .iter()
+                .position(|n| n == w)
+                .ok_or_else(|| WeightsError::Format(format!("puzzle `{w}` is not in the identifiers"))),
+            (Err(_), None) => Err(WeightsError::Format(format!("`{w}` is a name, and the checkpoint's identifiers were not given"))),
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    let cfg = keep_puzzle_rows(config, tensors, &rows)?;
+    let kept = rows.iter().map(|&r| names.and_then(|n| n.get(r).cloned()).unwrap_or_else(|| r.to_string())).collect();
+    Ok((cfg, kept))
 }

@@ -151,7 +151,7 @@ export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4
   if (panic) header.metadata.mock_panic = "1";
   const metadata = { "trm-web": JSON.stringify(header) };
   const emb = new Float32Array(dims[1] * hidden).map((_, i) => Math.sin(i));
-  return makeSafetensors({ "embed_tokens.weight": { shape: [dims[1], hidden], data: emb }, "q_head.bias": { shape: [2], data: new Float32Array([0, 0]) } }, metadata);
+  return makeSafetensors({ "embed_tokens.embedding_weight": { shape: [dims[1], hidden], data: emb }, "q_head.bias": { shape: [2], data: new Float32Array([0, 0]) } }, metadata);
 }
 
 // ---------------------------------------------------------------- expected outputs (native CLI)

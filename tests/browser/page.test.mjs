@@ -27,6 +27,8 @@ import { parseSudoku, sudokuText } from "../../www/tasks.js";
 
 const SKIP = BROWSER_SKIP ?? false;
 const T = { timeout: 180_000, skip: SKIP };
+// Nothing here may pass green by skipping: a missing prerequisite is a failure that says what to do.
+if (SKIP) test("prerequisites of the browser tests", () => assert.fail(SKIP));
 
 let browser;
 before(async () => {
@@ -250,16 +252,18 @@ test("corrupted, garbage and wrong-architecture files give clear errors; the pag
       const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&model=none`);
       try {
         await waitForState(page, ["ready"]);
-        const attempt = async (url, pattern) => {
+        // The runtime's own texts are asserted against the real runtime (wasm.test.mjs); here the
+        // page shows whatever it says, one error at a time.
+        const attempt = async (url, pattern = /./) => {
           await page.evaluate((u) => window.trmApp.loadModel(u), url);
           const msgs = await errorTexts(page);
           assert.ok(msgs.some((m) => /Could not load the model/.test(m) && pattern.test(m)), `${url}: ${JSON.stringify(msgs)}`);
           assert.equal(msgs.length, 1, "one load error at a time");
         };
-        await attempt("models/truncated.safetensors", /truncated|past the end/);
-        await attempt("models/garbage.safetensors", /not a TRM web model/);
-        await attempt("models/wrong-arch.safetensors", /architecture/);
-        await attempt("models/not-web.safetensors", /no `trm-web` entry/);
+        await attempt("models/truncated.safetensors");
+        await attempt("models/garbage.safetensors");
+        await attempt("models/wrong-arch.safetensors");
+        await attempt("models/not-web.safetensors");
         await attempt("models/missing.safetensors", /HTTP 404/);
         // Garbage bytes from a file chosen by the user.
         await page.setInputFiles("#model-file", { name: "junk.safetensors", mimeType: "application/octet-stream", buffer: garbage });
@@ -301,7 +305,7 @@ test("a runtime crash (Rust panic) is reported with its message; the runtime res
       await page.click("#solve-btn");
       await page.waitForFunction(() => /runtime crashed/.test(document.getElementById("errors").textContent));
       const msgs = await errorTexts(page);
-      assert.ok(msgs.some((m) => /The solve failed: The runtime crashed: panicked at src\/web\.rs.*mock panic for the tests/s.test(m)), JSON.stringify(msgs));
+      assert.ok(msgs.some((m) => /The solve failed: The runtime crashed: panicked at .*mock panic for the tests/s.test(m)), JSON.stringify(msgs));
       assert.ok(!msgs.some((m) => /Stack:/.test(m)), "no stack dump in the message");
       // The client restarted the worker and the page reloads the model by itself.
       await page.waitForFunction(() => window.trm.info?.url?.endsWith("/models/panic.safetensors") && document.body.dataset.state === "loaded");

@@ -1,0 +1,180 @@
+//! The page's runtime core (`trm::runtime`), natively: the same engine the wasm bindings wrap,
+//! on flex and on wgpu (lavapipe). Device loss has its own process: `runtime_device_loss.rs`.
+
+mod common;
+
+use common::{Recorder, flex, gpu, sudoku_small};
+use futures_lite::future::block_on;
+use trm::model::Trm;
+use trm::recursion::{Batch, InputError, Recursion, SolveOptions};
+use trm::runtime::{Active, BackendRequest, Engine, RuntimeError, SolveOptionsMessage};
+
+fn steps(n: usize, inner: bool) -> SolveOptionsMessage {
+    SolveOptionsMessage { max_steps: Some(n), stop_on_halt: false, inner }
+}
+
+fn cpu_engine() -> Engine {
+    let engine = Engine::new(BackendRequest::Cpu, None).unwrap();
+    block_on(engine.install(sudoku_small().0, &Recorder::new())).unwrap();
+    engine
+}
+
+#[test]
+fn the_cpu_engine_streams_every_pass_of_the_recursion() {
+    let (model, tokens) = sudoku_small();
+    let engine = Engine::new(BackendRequest::Cpu, None).unwrap();
+    let host = Recorder::new();
+    let info = block_on(engine.install(model.clone(), &host)).unwrap();
+    assert_eq!((info.backend, info.task), (Active::Cpu, Some("sudoku")));
+    assert_eq!(*host.stages.borrow(), ["uploading", "warming up"]);
+    assert!(info.warmup_ms >= 0.0);
+
+    let result = block_on(engine.solve(&tokens, &[], &steps(6, true), &host)).unwrap();
+    let direct = Trm::from_tensors(model.config.clone(), &mut model.tensors.clone(), &flex()).unwrap();
+    let batch = Batch::new(&[tokens.clone()], &[], &direct).unwrap();
+    let mut want = Vec::new();
+    let opts = SolveOptions { max_steps: 6, stop_on_halt: false, inner: true };
+    Recursion::new(&direct, &batch, opts, &flex()).run(|p| want.push(p.clone())).unwrap();
+
+    let got = host.passes.borrow();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!((g.step, g.inner, &g.tokens, &g.confidence, &g.halt_prob), (w.step, w.inner, &w.tokens, &w.confidence, &w.halt_prob));
+        assert_eq!(g.backend, Active::Cpu);
+    }
+    assert_eq!((result.steps, result.cancelled, result.fell_back.clone()), (6, false, None));
+    assert_eq!(result.tokens, want.last().unwrap().tokens);
+    assert_eq!(result.halt_prob, want.last().unwrap().halt_prob);
+}
+
+#[test]
+fn backend_requests_and_a_missing_gpu() {
+    assert_eq!("auto".parse::<BackendRequest>(), Ok(BackendRequest::Auto));
+    assert_eq!("cpu".parse::<BackendRequest>(), Ok(BackendRequest::Cpu));
+    let err = "quantum".parse::<BackendRequest>().unwrap_err().to_string();
+    assert!(err.contains("unknown backend `quantum`"), "{err}");
+
+    let no_gpu = || Some(Err("WebGPU is not available: no adapter".to_string()));
+    let err = Engine::new(BackendRequest::Webgpu, no_gpu()).err().unwrap();
+    assert_eq!(err, RuntimeError::Failed("WebGPU is not available: no adapter".into()));
+    let auto = Engine::new(BackendRequest::Auto, no_gpu()).unwrap();
+    assert_eq!(auto.backend(), Active::Cpu);
+    assert_eq!(auto.webgpu_error().as_deref(), Some("WebGPU is not available: no adapter"));
+    assert!(auto.backend_reason().contains("no adapter"));
+    assert!(!auto.simulate_device_loss(), "nothing to lose without a GPU");
+}
+
+#[test]
+fn one_load_or_solve_at_a_time() {
+    let engine = cpu_engine();
+    let (model, tokens) = sudoku_small();
+    let refused = std::cell::RefCell::new(Vec::new());
+    let host = Recorder::with(|p| {
+        if p.step == 1 {
+            assert!(engine.is_busy());
+            refused.borrow_mut().push(block_on(engine.solve(&tokens, &[], &steps(1, false), &Recorder::new())).err());
+            refused.borrow_mut().push(block_on(engine.install(model.clone(), &Recorder::new())).err().map(|e| e));
+        }
+        Ok(())
+    });
+    block_on(engine.solve(&tokens, &[], &steps(2, false), &host)).unwrap();
+    assert_eq!(*refused.borrow(), [Some(RuntimeError::Busy), Some(RuntimeError::Busy)]);
+    assert!(RuntimeError::Busy.to_string().contains("already running"));
+    assert!(!engine.is_busy());
+    assert_eq!(block_on(engine.solve(&tokens, &[], &steps(1, false), &Recorder::new())).unwrap().steps, 1);
+}
+
+#[test]
+fn cancel_stops_after_the_current_step_and_does_not_leak_into_the_next_solve() {
+    let engine = cpu_engine();
+    let (_, tokens) = sudoku_small();
+    let host = Recorder::with(|p| {
+        if p.step == 2 {
+            engine.cancel();
+        }
+        Ok(())
+    });
+    let result = block_on(engine.solve(&tokens, &[], &steps(8, false), &host)).unwrap();
+    assert_eq!((result.steps, result.cancelled), (2, true));
+    assert_eq!(result.tokens, host.outer()[1].tokens);
+    engine.cancel(); // not running: no effect
+    let next = block_on(engine.solve(&tokens, &[], &steps(3, false), &Recorder::new())).unwrap();
+    assert_eq!((next.steps, next.cancelled), (3, false));
+}
+
+#[test]
+fn bad_requests_are_typed_errors_and_the_engine_keeps_working() {
+    let (_, tokens) = sudoku_small();
+    let empty = Engine::new(BackendRequest::Cpu, None).unwrap();
+    assert_eq!(block_on(empty.solve(&tokens, &[], &steps(1, false), &Recorder::new())).err(), Some(RuntimeError::NoModel));
+
+    let engine = cpu_engine();
+    let solve = |tokens: &[u32], ids: &[u32]| block_on(engine.solve(tokens, ids, &steps(1, false), &Recorder::new()));
+    assert!(matches!(solve(&tokens[..80], &[]), Err(RuntimeError::Failed(m)) if m.contains("multiple of 81")));
+    assert_eq!(solve(&[99; 81], &[]).err(), Some(RuntimeError::Input(InputError::Token { cell: 0, token: 99, vocab: 11 })));
+    assert_eq!(solve(&tokens, &[0, 0]).err(), Some(RuntimeError::Input(InputError::PuzzleIdCount { expected: 1, found: 2 })));
+    assert_eq!(solve(&tokens, &[3]).err(), Some(RuntimeError::Input(InputError::PuzzleId { id: 3, count: 1 })));
+    assert!(solve(&tokens, &[]).is_ok());
+}
+
+#[test]
+fn messages_have_one_camel_case_shape() {
+    let engine = cpu_engine();
+    let (_, tokens) = sudoku_small();
+    let json = std::cell::RefCell::new(None);
+    let host = Recorder::with(|p| {
+        json.replace(Some(serde_json::to_value(p).unwrap()));
+        Ok(())
+    });
+    let result = block_on(engine.solve(&tokens, &[], &steps(1, false), &host)).unwrap();
+    let pass = json.take().unwrap();
+    let keys = |v: &serde_json::Value| {
+        let mut k = v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&pass), ["backend", "confidence", "haltProb", "inner", "ms", "step", "tokens"]);
+    assert_eq!(pass["backend"], "cpu");
+    let result = serde_json::to_value(&result).unwrap();
+    assert_eq!(keys(&result), ["backend", "cancelled", "confidence", "fellBack", "haltProb", "steps", "tokens", "totalMs"]);
+
+    let opts: SolveOptionsMessage = serde_json::from_str(r#"{"maxSteps": 3, "stopOnHalt": true}"#).unwrap();
+    assert_eq!(opts, SolveOptionsMessage { max_steps: Some(3), stop_on_halt: true, inner: false });
+    assert!(serde_json::from_str::<SolveOptionsMessage>(r#"{"max_steps": 3}"#).is_err(), "a misspelt option is an error");
+}
+
+/// On the GPU: the same passes as the CPU engine; a failing pass callback is an error of the
+/// solve, not a device loss (no fallback); `Auto` on a software adapter picks the CPU.
+#[test]
+fn the_gpu_engine_falls_back_only_on_a_device_loss() {
+    let Some(gpu) = gpu() else { return };
+    let (model, tokens) = sudoku_small();
+    let engine = Engine::new(BackendRequest::Webgpu, Some(Ok(gpu.clone()))).unwrap();
+    let host = Recorder::new();
+    let info = block_on(engine.install(model.clone(), &host)).unwrap();
+    assert_eq!(info.backend, Active::Webgpu);
+    assert_eq!(*host.stages.borrow(), ["uploading", "compiling shaders"]);
+
+    let failing = Recorder::with(|_| Err("the page went away".into()));
+    let err = block_on(engine.solve(&tokens, &[], &steps(4, false), &failing)).unwrap_err();
+    assert_eq!(err, RuntimeError::Failed("the page went away".into()));
+    assert_eq!(engine.backend(), Active::Webgpu, "not a device loss: no fallback");
+    assert_eq!(failing.passes.borrow().len(), 1);
+
+    let on_gpu = Recorder::new();
+    let result = block_on(engine.solve(&tokens, &[], &steps(16, false), &on_gpu)).unwrap();
+    assert_eq!((result.backend, result.fell_back.clone()), (Active::Webgpu, None));
+    let on_cpu = Recorder::new();
+    block_on(cpu_engine().solve(&tokens, &[], &steps(16, false), &on_cpu)).unwrap();
+    for (g, c) in on_gpu.outer().iter().zip(on_cpu.outer()) {
+        assert_eq!(g.tokens, c.tokens, "step {}", g.step);
+        assert!((g.halt_prob[0] - c.halt_prob[0]).abs() < 1e-4, "step {}: {:?} vs {:?}", g.step, g.halt_prob, c.halt_prob);
+    }
+
+    if gpu.is_software() {
+        let auto = Engine::new(BackendRequest::Auto, Some(Ok(gpu))).unwrap();
+        let info = block_on(auto.install(model, &Recorder::new())).unwrap();
+        assert_eq!(info.backend, Active::Cpu);
+        assert!(info.backend_reason.contains("software rasterizer"), "{}", info.backend_reason);
+    }
+}
