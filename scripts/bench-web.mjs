@@ -142,7 +142,8 @@ async function main() {
   let models = opts.models;
   if (!models) {
     try {
-      models = JSON.parse(readFileSync(path.join(WWW, "models", "models.json"), "utf8")).map((m) => m.url);
+      const list = JSON.parse(readFileSync(path.join(WWW, "models", "models.json"), "utf8"));
+      models = (Array.isArray(list) ? list : list.models).map((m) => m.url);
     } catch (e) {
       console.error(`bench-web: no --models given and www/models/models.json is unreadable (${e.message})`);
       process.exit(1);

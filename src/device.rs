@@ -32,10 +32,9 @@ impl std::fmt::Display for Backend {
 /// calls reuse it (see [`crate::gpu::native`]).
 #[cfg(not(target_family = "wasm"))]
 pub fn device(backend: Backend) -> Result<burn::tensor::Device, String> {
-    use burn::tensor::Device;
     match backend {
         #[cfg(feature = "flex")]
-        Backend::Flex => Ok(Device::flex()),
+        Backend::Flex => Ok(burn::tensor::Device::flex()),
         #[cfg(feature = "wgpu")]
         Backend::Wgpu => crate::gpu::native().map(|g| g.device.clone()),
         #[allow(unreachable_patterns)]

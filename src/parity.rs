@@ -16,6 +16,8 @@ pub const TOLERANCE: f64 = 1e-4;
 /// Reference tensors from a fixture's safetensors file.
 pub(crate) struct Fixture {
     pub(crate) f32s: HashMap<String, (Vec<usize>, Vec<f32>)>,
+    /// Scalars stored in f64 (the training fixtures' losses).
+    #[cfg_attr(not(feature = "train"), allow(dead_code))]
     pub(crate) f64s: HashMap<String, Vec<f64>>,
     pub(crate) i32s: HashMap<String, (Vec<usize>, Vec<i32>)>,
     meta: HashMap<String, String>,

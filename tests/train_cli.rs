@@ -54,7 +54,7 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let o = trm(&["info", arg(&cut)]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not a TRM web model") && !stderr(&o).contains("config"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the file is truncated") && !stderr(&o).contains("config.json"), "{}", stderr(&o));
 
     // Starting again in the same folder is refused; --resume continues it.
     let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&out)]);

@@ -87,10 +87,15 @@ async fn webgpu_session_matches_the_native_cli() {
 #[wasm_bindgen_test]
 async fn bad_bytes_and_bad_inputs_are_errors_not_panics() {
     let session = Session::create("cpu".into()).await.unwrap();
-    for bad in [vec![], b"not a model".to_vec(), MODEL[..MODEL.len() / 2].to_vec()] {
+    let cases = [
+        (vec![], "not a TRM web model"),
+        (b"not a model".to_vec(), "not a TRM web model"),
+        (MODEL[..MODEL.len() / 2].to_vec(), "the file is truncated"),
+    ];
+    for (bad, why) in cases {
         let err = session.load(bad, None).await.err().expect("bad bytes must not load");
         let msg = get(&JsValue::from(err), "message").as_string().unwrap_or_default();
-        assert!(msg.contains("not a TRM web model"), "{msg}");
+        assert!(msg.contains(why), "{msg}");
     }
     assert!(session.solve(vec![1; 81], vec![], JsValue::UNDEFINED, None).await.is_err(), "no model loaded");
     session.load(MODEL.to_vec(), None).await.unwrap();
