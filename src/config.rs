@@ -124,6 +124,34 @@ impl TrmConfig {
     /// Reject configurations the reference cannot run either, with a reason.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |s: String| Err(ConfigError(s));
+        // Bounds far beyond any real model, so that no size arithmetic can overflow and no
+        // number is meaningless (a subnormal epsilon, an infinite RoPE base).
+        let limits: [(&str, usize, usize); 9] = [
+            ("hidden_size", self.hidden_size, 1 << 16),
+            ("num_heads", self.num_heads, 1 << 10),
+            ("seq_len", self.seq_len, 1 << 20),
+            ("vocab_size", self.vocab_size, 1 << 20),
+            ("num_puzzle_identifiers", self.num_puzzle_identifiers, 1 << 24),
+            ("puzzle_emb_ndim", self.puzzle_emb_ndim, 1 << 20),
+            ("puzzle_emb_len", self.puzzle_emb_len, 1 << 16),
+            ("H_cycles, L_cycles and L_layers", self.h_cycles.max(self.l_cycles).max(self.l_layers), 1 << 10),
+            ("halt_max_steps", self.halt_max_steps, 1 << 16),
+        ];
+        if let Some((name, value, max)) = limits.iter().find(|(_, v, max)| v > max) {
+            return err(format!("{name} = {value} is beyond the supported {max}"));
+        }
+        if self.halt_max_steps == 0 {
+            return err("halt_max_steps must be positive".into());
+        }
+        if !(1e-12..=0.1).contains(&self.rms_norm_eps) {
+            return err(format!("rms_norm_eps must be in [1e-12, 0.1], got {}", self.rms_norm_eps));
+        }
+        if !(1.0..=1e12).contains(&self.rope_theta) {
+            return err(format!("rope_theta must be in [1, 1e12], got {}", self.rope_theta));
+        }
+        if !(self.expansion > 0.0 && self.expansion <= 64.0) {
+            return err(format!("expansion must be in (0, 64], got {}", self.expansion));
+        }
         if self.hidden_size == 0 || self.num_heads == 0 || self.hidden_size % self.num_heads != 0 {
             return err(format!(
                 "hidden_size {} must be a positive multiple of num_heads {}",
@@ -156,9 +184,6 @@ impl TrmConfig {
         }
         if self.puzzle_emb_ndim > 0 && self.num_puzzle_identifiers == 0 {
             return err("num_puzzle_identifiers must be positive".into());
-        }
-        if !(self.expansion > 0.0) {
-            return err(format!("expansion must be positive, got {}", self.expansion));
         }
         Ok(())
     }
@@ -352,6 +377,28 @@ mod tests {
         assert_eq!(c.prefix_len(), 2);
         c.puzzle_emb_ndim = 129;
         assert_eq!(c.prefix_len(), 3);
+    }
+
+    /// Found by the web_model fuzz target: a subnormal epsilon parsed, and did not even survive
+    /// a JSON round trip. Meaningless numbers and sizes that could overflow are errors.
+    #[test]
+    fn absurd_numbers_and_sizes_are_errors() {
+        let base = TrmConfig::preset("sudoku-att").unwrap();
+        let cases: [(&str, fn(&mut TrmConfig)); 6] = [
+            ("rms_norm_eps", |c| c.rms_norm_eps = 1e-45),
+            ("rope_theta", |c| c.rope_theta = f64::INFINITY),
+            ("expansion", |c| c.expansion = f64::NAN),
+            ("hidden_size", |c| c.hidden_size = 1 << 40),
+            ("halt_max_steps", |c| c.halt_max_steps = 0),
+            ("num_puzzle_identifiers", |c| c.num_puzzle_identifiers = usize::MAX),
+        ];
+        for (name, edit) in cases {
+            let mut c = base.clone();
+            edit(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(name), "{name}: {e}");
+        }
+        assert!(base.validate().is_ok());
     }
 
     #[test]
