@@ -5,52 +5,14 @@
 //! cargo run --release --no-default-features --example make_gallery
 //! ```
 
-use serde::Serialize;
 use std::path::Path;
+use trm::tasks::gallery::{MazeEntry, MazeGallery, SudokuEntry, SudokuGallery};
 use trm::tasks::maze::{self, MazeParams};
 use trm::tasks::sudoku::{self, Difficulty};
 
 const SUDOKU_SEED: u64 = 20_250_301;
 const MAZE_SEED: u64 = 20_250_302;
 const PER_GRADE: usize = 7;
-
-#[derive(Serialize)]
-struct SudokuGallery {
-    generator: &'static str,
-    format: &'static str,
-    puzzles: Vec<SudokuEntry>,
-}
-
-#[derive(Serialize)]
-struct SudokuEntry {
-    id: String,
-    difficulty: String,
-    /// Search effort of the exact solver (the CSV `rating`).
-    rating: u64,
-    givens: usize,
-    techniques: Vec<String>,
-    puzzle: String,
-    solution: String,
-}
-
-#[derive(Serialize)]
-struct MazeGallery {
-    generator: &'static str,
-    format: &'static str,
-    mazes: Vec<MazeEntry>,
-}
-
-#[derive(Serialize)]
-struct MazeEntry {
-    id: String,
-    rows: usize,
-    cols: usize,
-    hardness: f64,
-    /// Moves on the shortest path.
-    distance: usize,
-    puzzle: Vec<String>,
-    solution: Vec<String>,
-}
 
 fn lines(m: &maze::Maze) -> Vec<String> {
     m.to_text().lines().map(str::to_string).collect()
@@ -59,7 +21,7 @@ fn lines(m: &maze::Maze) -> Vec<String> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data");
     std::fs::create_dir_all(&out)?;
-    let generator = "cargo run --release --no-default-features --example make_gallery";
+    let generator = "cargo run --release --no-default-features --example make_gallery".to_string();
 
     let mut puzzles = Vec::new();
     for d in Difficulty::ALL {
@@ -80,8 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let gallery = SudokuGallery {
-        generator,
-        format: "puzzle: 81 chars row-major, '.' = empty; solution: 81 digits",
+        generator: generator.clone(),
+        format: "puzzle: 81 chars row-major, '.' = empty; solution: 81 digits".into(),
         puzzles,
     };
     std::fs::write(
@@ -114,7 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gallery = MazeGallery {
         generator,
         format: "one string per row; '#' wall, ' ' open, 'S' start, 'G' goal, 'o' path; \
-                 the model sees the maze at the top-left of a 30x30 canvas filled with '#'",
+                 the model sees the maze at the top-left of a 30x30 canvas filled with '#'"
+            .into(),
         mazes,
     };
     std::fs::write(

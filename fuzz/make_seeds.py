@@ -131,6 +131,15 @@ def main():
     write("checkpoint_config", "all_config.yaml", b"\x81" + yaml.encode())
     web_header = {"format": "trm-web", "format_version": "1", "config": config, "storage": "f32", "metadata": {"source": "seed"}}
     write("web_model", "tiny.safetensors", safetensors(st, {"trm-web": json.dumps(web_header)}))
+    # puzzle_text: the first byte picks the task (byte % 3: Sudoku, maze, ARC) and the canvas.
+    sudoku = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+    write("puzzle_text", "sudoku.txt", b"\x00" + sudoku.encode())
+    write("puzzle_text", "sudoku-boxed.txt", b"\x00" + "\n".join(f"{r[:3]} | {r[3:6]} | {r[6:]}" for r in
+                                                                 (sudoku[i:i + 9] for i in range(0, 81, 9))).encode())
+    write("puzzle_text", "maze.txt", b"\x01" + b"S #\n  #\n# G\n")
+    write("puzzle_text", "maze-small-canvas.txt", b"\x9a" + b"S o\n#o#\n  G\n")
+    write("puzzle_text", "arc.txt", b"\x02" + b"0 1 2\n3 4 5\n")
+    write("puzzle_text", "arc-task.json", b"\x02" + b'{"train":[{"input":[[1]],"output":[[2]]}],"test":[{"input":[[9,1]]}]}')
 
 
 if __name__ == "__main__":

@@ -270,16 +270,7 @@ impl TrmConfig {
 
     /// The puzzle task whose token layout this architecture reads, if any.
     pub fn task(&self) -> Option<crate::tasks::Task> {
-        use crate::tasks::{Task, canvas_side};
-        // Maze and ARC models may use a smaller square canvas than the reference's 30×30.
-        for task in [Task::Maze, Task::Arc] {
-            if self.vocab_size == task.vocab_size() && canvas_side(self.seq_len).is_some() {
-                return Some(task);
-            }
-        }
-        Task::ALL
-            .into_iter()
-            .find(|t| t.vocab_size() == self.vocab_size && t.seq_len() == self.seq_len)
+        crate::tasks::Task::of_layout(self.seq_len, self.vocab_size)
     }
 }
 

@@ -78,3 +78,39 @@ fn maze_gallery() {
     }
     assert!(sizes.len() >= 3);
 }
+
+/// `tests/browser/expected/gallery-tokens.json`: the SHA-256 of the model tokens of every
+/// gallery entry, encoded here from the galleries' structured fields. The page test loads each
+/// entry through the page (gallery file -> codec module -> editor text -> tokens) and compares.
+/// `UPDATE_EXPECTED=1 cargo test --test tasks_gallery` rewrites the file after a gallery change.
+#[test]
+fn browser_fixture_holds_the_rust_encoding_of_every_gallery_entry() {
+    use sha2::{Digest, Sha256};
+    use std::collections::BTreeMap;
+    use trm::tasks::arc;
+    use trm::tasks::gallery::{MazeGallery, SudokuGallery};
+    let hash = |tokens: &[u8]| format!("{:x}", Sha256::digest(tokens));
+    let mut want = BTreeMap::new();
+    let s: SudokuGallery = serde_json::from_str(&read("sudoku-gallery.json")).unwrap();
+    for p in s.puzzles {
+        want.insert(format!("sudoku:{}", p.id), hash(&Grid::parse(&p.puzzle).unwrap().to_tokens()));
+    }
+    let m: MazeGallery = serde_json::from_str(&read("maze-gallery.json")).unwrap();
+    for e in m.mazes {
+        let rows: String = e.puzzle.iter().map(|r| format!("{r}\n")).collect();
+        want.insert(format!("maze:{}", e.id), hash(&Maze::parse(&rows).unwrap().to_tokens()));
+    }
+    for t in Gallery::from_json(&read("arc-gallery.json")).unwrap().tasks {
+        for (i, test) in t.test.iter().enumerate() {
+            let key = if i == 0 { format!("arc:{}", t.id) } else { format!("arc:{}#{}", t.id, i + 1) };
+            want.insert(key, hash(&arc::encode(&test.input, 0, 0).unwrap()));
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/expected/gallery-tokens.json");
+    let text = serde_json::to_string_pretty(&want).unwrap() + "\n";
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(have == text, "{} is stale: rerun with UPDATE_EXPECTED=1", path.display());
+}

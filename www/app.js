@@ -2,17 +2,7 @@
 // All compute happens in the worker (trm-client.js); this file only renders.
 
 import { TrmClient } from "./trm-client.js";
-import {
-  TASKS,
-  taskOfConfig,
-  parsePuzzle,
-  tokensText,
-  sudokuConflicts,
-  arcExtent,
-  samplePuzzle,
-  normalizeGallery,
-  checkTokens,
-} from "./tasks.js";
+import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle } from "./puzzles.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,7 +12,7 @@ const MAZE_COLOURS = ["#c8c8c8", "#2b2b33", "#ffffff", "#2ECC40", "#FF4136", "#1
 const BACKEND_NAMES = { webgpu: "WebGPU", cpu: "CPU (WebAssembly)" };
 const TASK_HELP = {
   sudoku: "81 cells, row by row: digits 1-9, '.' or 0 for blanks. Spaces, | and separator lines are ignored.",
-  maze: "30 lines of 30 cells: '#' wall, ' ' (or '.') open, S start, G goal. The model draws the path with 'o'.",
+  maze: "One line per row, up to 30 rows of up to 30 cells: '#' wall, ' ' open, S start, G goal. Smaller mazes are padded with walls. The model draws the path with 'o'.",
   arc: "Rows of colour digits 0-9 (1-30 rows and columns), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
 };
 
@@ -68,10 +58,7 @@ export function readParams(search) {
     }
   }
   const task = get("task", 20);
-  if (task) {
-    if (TASKS[task.toLowerCase()]) out.task = task.toLowerCase();
-    else notices.push(`Unknown task "${task}" in the URL (sudoku, maze or arc).`);
-  }
+  if (task) out.task = task.toLowerCase(); // checked against the task table once it has loaded
   out.puzzle = get("puzzle", 200);
   const steps = get("steps", 10);
   if (steps) {
@@ -94,7 +81,8 @@ const state = {
   params,
   client: null,
   models: [],
-  galleries: { sudoku: [], maze: [], arc: [] },
+  galleries: {}, // task -> entries of www/data/<task>-gallery.json
+  randomEntries: {}, // task -> the last generated puzzle
   galleryNotes: {},
   modelEntry: null,
   pendingEntry: null,
@@ -241,11 +229,31 @@ function drawSudoku(canvas, tokens, { input = null, confidence = null, conflicts
   }
 }
 
+/** Side of a square token canvas (30 for the reference's 900 tokens). */
+const sideOf = (tokens) => Math.max(1, Math.round(Math.sqrt(tokens.length)));
+
+/** Rows/cols of an ARC canvas worth drawing: the extent of non-PAD tokens in any of the arrays. */
+function arcExtent(...arrays) {
+  let rows = 1, cols = 1;
+  for (const t of arrays) {
+    if (!t) continue;
+    const side = sideOf(t);
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] !== 0) {
+        rows = Math.max(rows, Math.floor(i / side) + 1);
+        cols = Math.max(cols, (i % side) + 1);
+      }
+    }
+  }
+  return { rows, cols };
+}
+
 function drawMaze(canvas, tokens, { size = 360 } = {}) {
-  const cell = Math.max(4, Math.floor(size / 30));
-  const ctx = prepCanvas(canvas, cell * 30, cell * 30);
-  for (let i = 0; i < 900; i++) {
-    const r = Math.floor(i / 30), c = i % 30;
+  const side = sideOf(tokens);
+  const cell = Math.max(4, Math.floor(size / side));
+  const ctx = prepCanvas(canvas, cell * side, cell * side);
+  for (let i = 0; i < side * side; i++) {
+    const r = Math.floor(i / side), c = i % side;
     ctx.fillStyle = MAZE_COLOURS[tokens[i]] ?? "#f0f";
     ctx.fillRect(c * cell, r * cell, cell, cell);
   }
@@ -253,13 +261,14 @@ function drawMaze(canvas, tokens, { size = 360 } = {}) {
 
 function drawArc(canvas, tokens, { extent, size = 360 } = {}) {
   const { rows, cols } = extent ?? arcExtent(tokens);
+  const side = sideOf(tokens);
   const cell = Math.max(6, Math.min(36, Math.floor(size / Math.max(rows, cols))));
   const ctx = prepCanvas(canvas, cell * cols + 1, cell * rows + 1);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, cell * cols + 1, cell * rows + 1);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const t = tokens[r * 30 + c];
+      const t = tokens[r * side + c];
       const x = c * cell, y = r * cell;
       if (t >= 2 && t <= 11) {
         ctx.fillStyle = ARC_PALETTE[t - 2];
@@ -312,7 +321,7 @@ function drawInput() {
     return;
   }
   drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270 });
-  canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle:\n${tokensText(puzzle.task, puzzle.tokens)}`);
+  canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle:\n${puzzleText(puzzle.task, puzzle.tokens, puzzle.rows, puzzle.cols)}`);
 }
 
 // ---------------------------------------------------------------- the run and its passes
@@ -352,7 +361,7 @@ function renderPass(index) {
   }
   if (task === "arc") opts.extent = arcExtent(run.input, tokens);
   if (task) drawTokens($("grid-canvas"), task, tokens, opts);
-  const text = task ? tokensText(task, tokens) : tokens.join(" ");
+  const text = task ? puzzleText(task, tokens, run.shape.rows, run.shape.cols) : tokens.join(" ");
   $("grid-text").textContent = text;
   $("grid-canvas").setAttribute("aria-label", `Prediction at ${passLabel(p)}:\n${text}`);
   $("grid-caption").textContent = `Prediction — ${passLabel(p)}`;
@@ -389,8 +398,10 @@ function onSolveStart(detail) {
   const seq = cfg.seq_len ?? detail.tokens.length;
   state.run = {
     id: detail.id,
-    task: detail.task ?? taskOfConfig(cfg),
+    task: detail.task ?? taskOf(cfg),
     seqLen: seq,
+    // The puzzle's own size on the canvas, for its text (a 10×10 maze on a 30×30 canvas).
+    shape: state.pendingShape ?? { rows: 30, cols: 30 },
     input: rowSlice(detail.tokens, seq),
     rows: seq ? detail.tokens.length / seq : 1,
     options: detail.options,
@@ -487,7 +498,9 @@ function onSolveError(detail) {
 function populatePuzzles() {
   const task = state.task;
   const sel = $("puzzle-select");
-  const entries = [samplePuzzle(task), ...state.galleries[task]].map((e, i) => ({ ...e, key: e.key ?? `${task}:builtin`, index: i }));
+  // No gallery here (or it could not be read): start from a generated puzzle where there is a generator.
+  if (!state.galleries[task]?.length && !state.randomEntries[task] && LEVELS[task]) state.randomEntries[task] = randomEntry(task, LEVELS[task][0], 0);
+  const entries = [...(state.galleries[task] ?? []), state.randomEntries[task]].filter(Boolean).map((e, i) => ({ ...e, index: i }));
   state.entries = entries;
   sel.replaceChildren(
     ...entries.map((e, i) => {
@@ -500,13 +513,42 @@ function populatePuzzles() {
   const note = state.galleryNotes[task];
   $("puzzle-help").textContent = TASK_HELP[task] + (note ? ` ${note}` : "");
   $("arc-id-row").hidden = task !== "arc";
+  $("random-row").hidden = !LEVELS[task];
+  $("random-level").replaceChildren(
+    ...(LEVELS[task] ?? []).map((level) => {
+      const o = document.createElement("option");
+      o.value = o.textContent = level;
+      return o;
+    }),
+  );
+}
+
+/** A generated puzzle as a picker entry. */
+function randomEntry(task, level, index) {
+  const g = randomPuzzle(task, level);
+  return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution, index };
+}
+
+function newRandomPuzzle() {
+  const task = state.task;
+  try {
+    state.randomEntries[task] = randomEntry(task, $("random-level").value, 0);
+  } catch (err) {
+    $("puzzle-error").textContent = err.message;
+    return;
+  }
+  const level = $("random-level").value;
+  populatePuzzles();
+  $("random-level").value = level;
+  state.puzzleTouched = true;
+  selectEntry(state.entries.length - 1);
 }
 
 function selectEntry(index) {
   const e = state.entries[index] ?? state.entries[0];
   if (!e) return;
   $("puzzle-select").value = String(e.index);
-  $("puzzle-text").value = tokensText(e.task, e.tokens);
+  $("puzzle-text").value = e.text;
   state.selectedEntry = e;
   $("puzzle-id").value = String(resolvePuzzleId(e) ?? 0);
   validatePuzzleText();
@@ -529,8 +571,14 @@ function setTask(task, { keepText = false } = {}) {
   if (!keepText) selectEntry(0);
 }
 
+/** Tokens per puzzle of the loaded model when it reads this task (a maze model may use a smaller canvas), else the task's reference layout. */
+function seqLenFor(task) {
+  const cfg = state.info?.config;
+  return cfg && (state.info.task ?? taskOf(cfg)) === task ? cfg.seq_len : TASKS[task].seqLen;
+}
+
 function currentPuzzle() {
-  const parsed = parsePuzzle(state.task, $("puzzle-text").value);
+  const parsed = encodePuzzle(state.task, $("puzzle-text").value, seqLenFor(state.task));
   let puzzleId = 0;
   if (state.task === "arc") {
     const v = Number($("puzzle-id").value);
@@ -568,10 +616,13 @@ async function loadGalleries() {
           state.galleryNotes[task] = "(No example gallery here yet: use the built-in example or paste a puzzle.)";
           return;
         }
-        const { entries, skipped, error } = normalizeGallery(task, await r.json());
-        state.galleries[task] = entries.filter((e) => e.task === task);
-        if (error) state.galleryNotes[task] = `(The gallery file could not be read: ${error}.)`;
-        else if (skipped) state.galleryNotes[task] = `(${skipped} gallery entr${skipped === 1 ? "y" : "ies"} could not be read and ${skipped === 1 ? "was" : "were"} skipped.)`;
+        state.galleries[task] = galleryEntries(task, await r.text()).map((e) => ({
+          ...e,
+          key: `${task}:${e.id}${e.test ? `#${e.test + 1}` : ""}`,
+          task,
+          // ARC: the task id is the puzzle-identifier name a model trained on it knows.
+          puzzleName: task === "arc" ? e.id : undefined,
+        }));
       } catch (e) {
         state.galleryNotes[task] = `(The gallery could not be read: ${e.message}.)`;
       }
@@ -703,8 +754,9 @@ function onLoaded(info) {
   else $("cache-text").textContent = "";
   const cfg = info.config ?? {};
   if (cfg.halt_max_steps && params.steps == null) $("opt-steps").value = String(cfg.halt_max_steps);
-  const task = info.task ?? taskOfConfig(cfg);
+  const task = info.task ?? taskOf(cfg);
   if (task && task !== state.task && !state.puzzleTouched) setTask(task);
+  else validatePuzzleText(); // the model's canvas may differ: encode the puzzle for it
   $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
   if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
   updatePuzzleIdName();
@@ -776,7 +828,7 @@ async function solveCurrent() {
     return showError(e.message, { kind: "solve", title: "The puzzle is not valid" });
   }
   const cfg = state.info.config ?? {};
-  const modelTask = state.info.task ?? taskOfConfig(cfg);
+  const modelTask = state.info.task ?? taskOf(cfg);
   if (modelTask !== puzzle.task) {
     const mt = modelTask ? `a ${TASKS[modelTask].name} model` : "not a model for any known task";
     return showError(
@@ -784,17 +836,13 @@ async function solveCurrent() {
       { kind: "solve", title: "Wrong model for this puzzle" },
     );
   }
-  const bad = checkTokens(puzzle.tokens, cfg);
-  if (bad) return showError(bad, { kind: "solve", title: "The puzzle does not fit this model" });
-  if (puzzle.task === "arc" && puzzle.puzzleId >= Math.max(1, cfg.num_puzzle_identifiers ?? 1)) {
-    return showError(`Puzzle identifier ${puzzle.puzzleId} is out of range: this model knows ${cfg.num_puzzle_identifiers}.`, { kind: "solve" });
-  }
   const steps = Number($("opt-steps").value);
   const options = {
     maxSteps: Number.isInteger(steps) && steps >= 1 && steps <= 64 ? steps : undefined,
     inner: $("opt-inner").checked,
     stopOnHalt: $("opt-halt").checked,
   };
+  state.pendingShape = { rows: puzzle.rows, cols: puzzle.cols };
   const promise = c.solve({ tokens: puzzle.tokens, puzzleIds: puzzle.task === "arc" ? [puzzle.puzzleId] : [] }, null, options);
   if (state.run) state.run.fromUi = true;
   try {
@@ -873,6 +921,7 @@ function wireUi() {
     setTask(e.target.value);
   });
   $("puzzle-select").addEventListener("change", (e) => selectEntry(Number(e.target.value)));
+  $("random-btn").addEventListener("click", newRandomPuzzle);
   let timer = null;
   $("puzzle-text").addEventListener("input", () => {
     state.puzzleTouched = true;
@@ -937,6 +986,11 @@ function registerServiceWorker() {
 }
 
 async function main() {
+  await loadPuzzles();
+  if (params.task && !TASKS[params.task]) {
+    params.notices.push(`Unknown task "${params.task}" in the URL (${Object.keys(TASKS).join(", ")}).`);
+    params.task = null;
+  }
   wireUi();
   for (const n of params.notices) showWarning(n, { kind: "url" });
   registerServiceWorker();
@@ -963,6 +1017,7 @@ async function main() {
 
 window.trmApp = {
   state,
+  currentPuzzle: () => currentPuzzle(),
   solve: () => solveCurrent(),
   loadModel: (ref) => {
     const m = typeof ref === "string" ? findModel(ref) : null;

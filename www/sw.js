@@ -3,8 +3,18 @@
 // as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v1";
-const REQUIRED = ["./", "./index.html", "./app.js", "./style.css", "./tasks.js", "./trm-client.js", "./worker.js"];
+const SHELL_CACHE = "trm-shell-v2";
+const REQUIRED = [
+  "./",
+  "./index.html",
+  "./app.js",
+  "./style.css",
+  "./puzzles.js",
+  "./pkg/trm_tasks.js",
+  "./pkg/trm_tasks_bg.wasm",
+  "./trm-client.js",
+  "./worker.js",
+];
 const OPTIONAL = [
   "./pkg/trm.js",
   "./pkg/trm_bg.wasm",

@@ -9,7 +9,8 @@ use serde::Serialize;
 use trm::device::Backend;
 use trm::model::Trm;
 use trm::recursion::{Batch, Pass, Recursion, SolveOptions};
-use trm::tasks::{Task, arc, maze, sudoku};
+use trm::tasks::Task;
+use trm::tasks::puzzle::{self, Encoded};
 
 use super::{check_task, load_model, read_text, tokens_u32, tokens_u8};
 
@@ -57,109 +58,23 @@ pub fn run(args: SolveArgs) -> Result<ExitCode, String> {
         (None, Some(f)) => read_text(&f)?,
         (None, None) => unreachable!("clap requires one"),
     };
-    let enc = encode(task, &text, test_index, puzzle_id.as_deref(), names.as_deref(), net.config.seq_len)?;
-    let options = SolveOptions { max_steps: steps.unwrap_or(net.config.halt_max_steps), stop_on_halt, inner };
-    solve(&net, &dev, &enc, options, json)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A puzzle as the model sees it, plus what is needed to show predictions.
-pub struct Encoded {
-    pub task: Task,
-    pub tokens: Vec<u32>,
-    pub puzzle_id: u32,
-    render: Box<dyn Fn(&[u32]) -> String>,
-}
-
-/// Parse a puzzle for `task`: Sudoku and maze text, or an ARC task JSON (its `test_index`-th
-/// test input). `puzzle_id` may be a number or, for ARC, a name from the model's identifiers.
-/// `seq_len` is the model's: a maze model may use a canvas smaller than 30×30.
-pub fn encode(
-    task: Task,
-    text: &str,
-    test_index: usize,
-    puzzle_id: Option<&str>,
-    names: Option<&[String]>,
-    seq_len: usize,
-) -> Result<Encoded, String> {
-    let id_from = |wanted: Option<&str>| -> Result<u32, String> {
-        match wanted {
-            None => Ok(0),
-            Some(s) => s.parse::<u32>().or_else(|_| {
-                names
-                    .and_then(|n| n.iter().position(|x| x == s))
-                    .map(|p| p as u32)
-                    .ok_or_else(|| format!("puzzle identifier `{s}` is not in this model's identifiers"))
-            }),
-        }
+    let enc = puzzle::encode(task, &text, net.config.seq_len, test_index).map_err(|e| e.to_string())?;
+    for note in &enc.notes {
+        eprintln!("note: {note}");
+    }
+    let puzzle_id = match puzzle_id.as_deref() {
+        None => 0,
+        Some(s) => s.parse::<u32>().or_else(|_| {
+            names
+                .as_deref()
+                .and_then(|n| n.iter().position(|x| x == s))
+                .map(|p| p as u32)
+                .ok_or_else(|| format!("puzzle identifier `{s}` is not in this model's identifiers"))
+        })?,
     };
-    match task {
-        Task::Sudoku => {
-            let grid = sudoku::Grid::parse(text).map_err(|e| e.to_string())?;
-            Ok(Encoded {
-                task,
-                tokens: tokens_u32(&grid.to_tokens()),
-                puzzle_id: id_from(puzzle_id)?,
-                render: Box::new(|t| match sudoku::Grid::from_tokens(&tokens_u8(t)) {
-                    Ok(g) => {
-                        let conflicts = g.conflicts().len();
-                        format!("{}{}", g.to_pretty(), if conflicts > 0 { format!("({conflicts} cells in conflict)\n") } else { String::new() })
-                    }
-                    // Untrained models also predict PAD and blank: show those as `?` and `.`.
-                    Err(_) => raw_grid(t, 9, |v| match v {
-                        2..=10 => char::from(b'0' + v as u8 - 1),
-                        1 => '.',
-                        _ => '?',
-                    }),
-                }),
-            })
-        }
-        Task::Maze => {
-            let m = maze::Maze::parse(text).map_err(|e| e.to_string())?;
-            let side = maze::canvas_side(seq_len).ok_or_else(|| format!("{seq_len} tokens are not a maze canvas"))?;
-            let (rows, cols) = (m.rows().min(side), m.cols().min(side));
-            Ok(Encoded {
-                task,
-                tokens: tokens_u32(&m.to_tokens_on(side).map_err(|e| e.to_string())?),
-                puzzle_id: id_from(puzzle_id)?,
-                render: Box::new(move |t| match maze::Maze::from_canvas_tokens(&tokens_u8(t)) {
-                    Ok(p) => match p.cropped(rows, cols) {
-                        Ok(m) => format!("{}\n", m.to_text()),
-                        Err(e) => format!("(cannot crop: {e})\n"),
-                    },
-                    Err(_) => raw_grid(t, side, |v| maze::CHARSET.chars().nth((v as usize).wrapping_sub(1)).unwrap_or('?')),
-                }),
-            })
-        }
-        Task::Arc => {
-            let arc_task = arc::ArcTask::from_json(text).map_err(|e| e.to_string())?;
-            let test = arc_task
-                .test
-                .get(test_index)
-                .ok_or_else(|| format!("the task has {} test inputs", arc_task.test.len()))?;
-            let tokens = arc::encode(&test.input, 0, 0).map_err(|e| e.to_string())?;
-            Ok(Encoded {
-                task,
-                tokens: tokens_u32(&tokens),
-                puzzle_id: id_from(puzzle_id)?,
-                render: Box::new(|t| match arc::crop(&tokens_u8(t)) {
-                    Ok(g) => g.to_rows().iter().map(|r| r.iter().map(|c| char::from(b'0' + c)).collect::<String>() + "\n").collect(),
-                    Err(e) => format!("(no grid: {e})\n"),
-                }),
-            })
-        }
-    }
-}
-
-/// A token grid drawn cell by cell, for predictions that are not valid puzzles.
-fn raw_grid(tokens: &[u32], width: usize, cell: impl Fn(u32) -> char) -> String {
-    tokens.chunks(width).map(|row| row.iter().map(|&v| cell(v)).collect::<String>() + "\n").collect()
-}
-
-impl Encoded {
-    pub fn render(&self, tokens: &[u32]) -> String {
-        (self.render)(tokens)
-    }
+    let options = SolveOptions { max_steps: steps.unwrap_or(net.config.halt_max_steps), stop_on_halt, inner };
+    solve(&net, &dev, &enc, puzzle_id, options, json)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Serialize)]
@@ -170,8 +85,9 @@ struct JsonPass<'a> {
 }
 
 /// Run the recursion on one puzzle, printing every pass.
-fn solve(model: &Trm, device: &Device, enc: &Encoded, options: SolveOptions, json: bool) -> Result<(), String> {
-    let batch = Batch::new(std::slice::from_ref(&enc.tokens), &[enc.puzzle_id], model).map_err(|e| e.to_string())?;
+fn solve(model: &Trm, device: &Device, enc: &Encoded, puzzle_id: u32, options: SolveOptions, json: bool) -> Result<(), String> {
+    let tokens = tokens_u32(&enc.tokens);
+    let batch = Batch::new(std::slice::from_ref(&tokens), &[puzzle_id], model).map_err(|e| e.to_string())?;
     let mut rec = Recursion::new(model, &batch, options, device);
     let mut out = Vec::new();
     while !rec.is_done() {
@@ -189,12 +105,17 @@ fn solve(model: &Trm, device: &Device, enc: &Encoded, options: SolveOptions, jso
                 (None, Some(h)) => println!("step {} ({ms:.0} ms): halt probability {h:.3}", p.step),
                 (None, None) => println!("step {}:", p.step),
             }
-            print!("{}", enc.render(&p.tokens));
+            let predicted = tokens_u8(&p.tokens);
+            print!("{}", puzzle::render(enc.task, &predicted, enc.rows, enc.cols));
+            let conflicts = if enc.task == Task::Sudoku { puzzle::sudoku_conflicts(&predicted).len() } else { 0 };
+            if conflicts > 0 {
+                println!("({conflicts} cells in conflict)");
+            }
         }
     }
     if json {
         let v = serde_json::json!({
-            "task": enc.task.name(), "tokens": enc.tokens, "puzzle_ids": [enc.puzzle_id], "passes": out,
+            "task": enc.task.name(), "tokens": tokens, "puzzle_ids": [puzzle_id], "passes": out,
         });
         println!("{}", serde_json::to_string(&v).expect("serialisable"));
     }

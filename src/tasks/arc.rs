@@ -72,6 +72,52 @@ impl Grid {
         Grid::new(rows.len(), cols, rows.concat())
     }
 
+    /// Parses a grid typed or pasted by a person: JSON rows (`[[0,1],[2,3]]`), or one line per
+    /// row of colour digits, written together (`0123`) or separated by spaces or commas.
+    /// Blank lines around the grid are ignored.
+    pub fn parse(text: &str) -> Result<Grid> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TaskError::invalid("the grid is empty: write rows of colour digits 0-9, or JSON [[...]]"));
+        }
+        if text.starts_with('[') {
+            let rows: Vec<Vec<u8>> = serde_json::from_str(text).map_err(|e| TaskError::Json(e.to_string()))?;
+            return Grid::from_rows(&rows);
+        }
+        let mut rows = Vec::new();
+        for (r, line) in text.lines().enumerate() {
+            let line = line.trim();
+            let spaced = line.contains(|c: char| c.is_whitespace() || c == ',');
+            let cells: Vec<&str> = if spaced {
+                line.split(|c: char| c.is_whitespace() || c == ',').filter(|s| !s.is_empty()).collect()
+            } else {
+                line.char_indices().map(|(i, ch)| &line[i..i + ch.len_utf8()]).collect()
+            };
+            let row = cells
+                .iter()
+                .enumerate()
+                .map(|(c, cell)| match cell.as_bytes() {
+                    [d @ b'0'..=b'9'] => Ok(d - b'0'),
+                    _ => Err(TaskError::invalid(format!(
+                        "unexpected {cell:?} in row {}, column {} (colours are 0-9)",
+                        r + 1,
+                        c + 1
+                    ))),
+                })
+                .collect::<Result<Vec<u8>>>()?;
+            rows.push(row);
+        }
+        if let Some((r, row)) = rows.iter().enumerate().find(|(_, row)| row.len() != rows[0].len()) {
+            return Err(TaskError::invalid(format!(
+                "row {} has {} cells, row 1 has {}",
+                r + 1,
+                row.len(),
+                rows[0].len()
+            )));
+        }
+        Grid::from_rows(&rows)
+    }
+
     /// Rows of colours (the JSON form).
     pub fn to_rows(&self) -> Vec<Vec<u8>> {
         if self.cols == 0 {

@@ -8,7 +8,9 @@
 
 pub mod arc;
 pub mod data;
+pub mod gallery;
 pub mod maze;
+pub mod puzzle;
 pub mod sudoku;
 
 use std::fmt;
@@ -67,6 +69,26 @@ impl Task {
             Task::Maze => maze::VOCAB_SIZE,
             Task::Arc => arc::VOCAB_SIZE,
         }
+    }
+
+    /// The name people know it by ("Sudoku", "Maze", "ARC").
+    pub const fn title(self) -> &'static str {
+        match self {
+            Task::Sudoku => "Sudoku",
+            Task::Maze => "Maze",
+            Task::Arc => "ARC",
+        }
+    }
+
+    /// The task whose token layout a model of `seq_len` tokens and `vocab_size` reads. Maze and
+    /// ARC models may use a smaller square canvas than the reference's 30×30.
+    pub fn of_layout(seq_len: usize, vocab_size: usize) -> Option<Task> {
+        for task in [Task::Maze, Task::Arc] {
+            if vocab_size == task.vocab_size() && canvas_side(seq_len).is_some() {
+                return Some(task);
+            }
+        }
+        Task::ALL.into_iter().find(|t| t.vocab_size() == vocab_size && t.seq_len() == seq_len)
     }
 
     /// Lower-case name used on the command line and in file names.

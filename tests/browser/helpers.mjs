@@ -29,7 +29,9 @@ export const BROWSER_SKIP = !playwright
   ? "playwright-core is not installed (run npm install)"
   : !CHROMIUM
     ? "no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)"
-    : null;
+    : !existsSync(path.join(WWW, "pkg", "trm_tasks_bg.wasm"))
+      ? "www/pkg/trm_tasks_bg.wasm (the page's puzzle codecs) is missing: run scripts/build-web.sh"
+      : null;
 
 export const CHROMIUM_ARGS = [
   "--headless=new",

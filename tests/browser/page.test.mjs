@@ -21,9 +21,17 @@ import {
   mockModel,
   rewriteMetadata,
   editWebHeader,
+  WWW,
+  EXPECTED_DIR,
 } from "./helpers.mjs";
 import { mockPass } from "./fixtures/mock-trm.js";
-import { parseSudoku, sudokuText } from "../../www/tasks.js";
+import { loadPuzzles, encodePuzzle, puzzleText } from "../../www/puzzles.js";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+const sudokuText = (tokens) => puzzleText("sudoku", tokens);
+const parseSudoku = (text) => encodePuzzle("sudoku", text);
 
 const SKIP = BROWSER_SKIP ?? false;
 const T = { timeout: 180_000, skip: SKIP };
@@ -32,7 +40,9 @@ if (SKIP) test("prerequisites of the browser tests", () => assert.fail(SKIP));
 
 let browser;
 before(async () => {
-  if (!SKIP) browser = await launchBrowser();
+  if (SKIP) return;
+  await loadPuzzles(readFileSync(path.join(WWW, "pkg", "trm_tasks_bg.wasm")));
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
@@ -79,13 +89,53 @@ test("without the wasm runtime the page says so clearly and keeps working", T, a
       assert.ok(msgs.some((m) => /runtime is not built/i.test(m) && /pkg\/trm\.js/.test(m)), `error shown: ${JSON.stringify(msgs)}`);
       assert.match(await page.textContent("#backend-badge"), /No runtime/);
       assert.equal(await page.evaluate(() => typeof window.trm), "undefined");
-      // Still usable: switch task, the puzzle box follows; Solve stays disabled.
+      // Still usable (the puzzle codecs are their own module): switch task, the puzzle box
+      // follows; Solve stays disabled.
       await page.selectOption("#task-select", "maze");
-      const text = await page.inputValue("#puzzle-text");
-      assert.equal(text.split("\n").length, 30);
+      const first = JSON.parse(readFileSync(path.join(WWW, "data", "maze-gallery.json"), "utf8")).mazes[0];
+      assert.equal(await page.inputValue("#puzzle-text"), first.puzzle.map((r) => `${r}\n`).join(""));
       assert.equal(await page.isDisabled("#solve-btn"), true);
       await page.fill("#puzzle-text", "not a maze");
-      await page.waitForFunction(() => /30 rows/.test(document.getElementById("puzzle-error").textContent));
+      await page.waitForFunction(() => /unexpected character 'n'/.test(document.getElementById("puzzle-error").textContent));
+      // A new random puzzle comes from the Rust generator in the page.
+      await page.selectOption("#random-level", "hard");
+      await page.click("#random-btn");
+      await page.waitForFunction(() => /^Random hard Maze/.test(document.querySelector("#puzzle-select option:checked")?.textContent ?? ""));
+      assert.equal((await page.inputValue("#puzzle-text")).split("\n").filter(Boolean).length, 20, "hard mazes are 20x20");
+      assert.equal(await page.textContent("#puzzle-error"), "");
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("every gallery entry, loaded through the page, has the tokens Rust encodes", T, async () => {
+  const want = JSON.parse(readFileSync(path.join(EXPECTED_DIR, "gallery-tokens.json"), "utf8"));
+  const sha = (tokens) => createHash("sha256").update(Uint8Array.from(tokens)).digest("hex");
+  await withSite({ "/pkg/trm.js": null, "/pkg/trm_bg.wasm": null }, async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, srv.url);
+    try {
+      await waitForState(page, ["error"], 30_000);
+      const seen = [];
+      for (const task of ["sudoku", "maze", "arc"]) {
+        await page.selectOption("#task-select", task);
+        const n = await page.evaluate(() => window.trmApp.state.entries.length);
+        for (let i = 0; i < n; i++) {
+          await page.selectOption("#puzzle-select", String(i));
+          const { key, tokens, error } = await page.evaluate(() => {
+            try {
+              return { key: window.trmApp.state.selectedEntry.key, tokens: Array.from(window.trmApp.currentPuzzle().tokens) };
+            } catch (e) {
+              return { error: e.message };
+            }
+          });
+          assert.equal(error, undefined, `${task} entry ${i}`);
+          assert.equal(sha(tokens), want[key], key);
+          seen.push(key);
+        }
+      }
+      assert.deepEqual(seen.sort(), Object.keys(want).sort());
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
@@ -277,9 +327,9 @@ test("corrupted, garbage and wrong-architecture files give clear errors; the pag
         assert.ok(msgs.some((m) => /Wrong model for this puzzle.*Maze model.*Sudoku/.test(m)), JSON.stringify(msgs));
         // A bad puzzle text is a clear error too.
         await page.selectOption("#task-select", "maze");
-        await page.fill("#puzzle-text", "#S#");
+        await page.fill("#puzzle-text", "#S#\n##");
         await page.click("#solve-btn");
-        assert.ok((await errorTexts(page)).some((m) => /The puzzle is not valid.*30 rows/.test(m)));
+        assert.ok((await errorTexts(page)).some((m) => /The puzzle is not valid.*line 2 has 2 characters, expected 3/.test(m)));
         // And everything still works: a valid model loads and solves.
         await page.evaluate(() => window.trmApp.loadModel("mock-sudoku"));
         assert.equal(await page.evaluate(() => window.trm.info.task), "sudoku");

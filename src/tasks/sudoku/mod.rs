@@ -52,19 +52,22 @@ impl Grid {
         Ok(Grid { cells })
     }
 
-    /// Parses the common text form: 81 cells, digits `1`-`9`, `.` or `0` for an empty cell.
-    /// Whitespace (including line breaks) is ignored, so both one-line and 9-line forms work.
+    /// Parses the common text forms: 81 cells, digits `1`-`9`, `.` or `0` for an empty cell.
+    /// Whitespace (including line breaks), box lines (`|`, `+`, `-`) and JSON punctuation
+    /// (`[`, `]`, `,`) are ignored, so one-line, 9-line, boxed and JSON (`[[5,3,0,...],...]`)
+    /// forms all work.
     pub fn parse(text: &str) -> Result<Grid> {
         let mut cells = [0u8; 81];
         let mut n = 0usize;
         for (pos, ch) in text.chars().enumerate() {
             let v = match ch {
                 c if c.is_whitespace() => continue,
+                '|' | '+' | '-' | '[' | ']' | ',' => continue,
                 '.' | '0' => 0,
                 '1'..='9' => ch as u8 - b'0',
                 other => {
                     return Err(TaskError::invalid(format!(
-                        "unexpected character {other:?} at position {pos} (expected 1-9, '.' or '0')"
+                        "unexpected character {other:?} at position {pos} (expected 1-9, '.' or '0' for a blank)"
                     )));
                 }
             };

@@ -13,11 +13,6 @@ use crate::runtime::{BackendRequest, Engine, Host, ModelInfo, PassMessage, Solve
 use crate::weights::TensorMap;
 use crate::weights::web as web_format;
 
-#[wasm_bindgen(start)]
-pub fn start() {
-    console_error_panic_hook::set_once();
-}
-
 fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }

@@ -1,0 +1,181 @@
+//! One puzzle as a model sees it: the text a person writes turned into the tokens of a model's
+//! canvas, and the tokens a model predicts turned back into text. The CLI (`trm solve`) and the
+//! page (through `web::puzzles`) both go through here, so they cannot disagree on a layout.
+
+use super::{Result, Task, TaskError, arc, canvas_side, maze, sudoku};
+use serde::Serialize;
+
+/// A puzzle in a model's token layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Encoded {
+    pub task: Task,
+    /// `seq_len` tokens, row-major on a `side`×`side` canvas.
+    pub tokens: Vec<u8>,
+    /// The puzzle's own size on the canvas: a 10×10 maze on a 30×30 canvas is 10×10.
+    pub rows: usize,
+    pub cols: usize,
+    /// Side of the model's square canvas (9 for Sudoku).
+    pub side: usize,
+    /// Worth telling the person, but not errors: a maze without a start, say.
+    pub notes: Vec<String>,
+}
+
+/// Encodes `text` for a model of `task` that reads `seq_len` tokens.
+///
+/// Sudoku: 81 cells in any common text form ([`sudoku::Grid::parse`]). Maze: the `# SGo` text
+/// ([`maze::Maze::parse`]), at most the canvas, padded with walls. ARC: a grid
+/// ([`arc::Grid::parse`]) or a whole task JSON, whose `test_index`-th test input is taken.
+pub fn encode(task: Task, text: &str, seq_len: usize, test_index: usize) -> Result<Encoded> {
+    let side = match task {
+        Task::Sudoku if seq_len == sudoku::SEQ_LEN => 9,
+        Task::Sudoku => None.ok_or_else(|| TaskError::invalid(format!("a Sudoku model reads 81 tokens, not {seq_len}")))?,
+        Task::Maze | Task::Arc => canvas_side(seq_len)
+            .ok_or_else(|| TaskError::invalid(format!("{seq_len} tokens are not a square {task} canvas")))?,
+    };
+    match task {
+        Task::Sudoku => {
+            let grid = sudoku::Grid::parse(text)?;
+            Ok(Encoded { task, tokens: grid.to_tokens().to_vec(), rows: 9, cols: 9, side, notes: Vec::new() })
+        }
+        Task::Maze => {
+            let m = maze::Maze::parse(text)?;
+            let tokens = m.to_tokens_on(side)?;
+            let count = |cell| m.cells().iter().filter(|&&c| c == cell).count();
+            let mut notes = Vec::new();
+            for (cell, name) in [(maze::Cell::Start, "start 'S'"), (maze::Cell::Goal, "goal 'G'")] {
+                let n = count(cell);
+                if n != 1 {
+                    notes.push(format!("a maze needs one {name}; this one has {n}"));
+                }
+            }
+            Ok(Encoded { task, tokens, rows: m.rows().min(side), cols: m.cols().min(side), side, notes })
+        }
+        Task::Arc => {
+            let grid = if text.trim_start().starts_with('{') {
+                let t = arc::ArcTask::from_json(text)?;
+                let n = t.test.len();
+                t.test
+                    .into_iter()
+                    .nth(test_index)
+                    .ok_or_else(|| TaskError::invalid(format!("the task has {n} test inputs; there is no test input {test_index}")))?
+                    .input
+            } else {
+                arc::Grid::parse(text)?
+            };
+            let tokens = arc::encode_on(&grid, 0, 0, side)?;
+            Ok(Encoded { task, tokens, rows: grid.rows(), cols: grid.cols(), side, notes: Vec::new() })
+        }
+    }
+}
+
+/// The text of a predicted (or input) token canvas for `task`, cropped to the puzzle's
+/// `rows`×`cols` where that applies. Untrained models predict anything, PAD included: cells
+/// that are not valid for the task show as `?` rather than failing.
+pub fn render(task: Task, tokens: &[u8], rows: usize, cols: usize) -> String {
+    match task {
+        Task::Sudoku => match sudoku::Grid::from_tokens(tokens) {
+            Ok(g) => g.to_pretty(),
+            Err(_) => raw_grid(tokens, 9, |v| match v {
+                2..=10 => char::from(b'0' + v - 1),
+                1 => '.',
+                _ => '?',
+            }),
+        },
+        Task::Maze => {
+            let side = canvas_side(tokens.len()).unwrap_or(maze::SIZE);
+            match maze::Maze::from_canvas_tokens(tokens).and_then(|m| m.cropped(rows.min(side), cols.min(side))) {
+                Ok(m) => m.to_text(),
+                Err(_) => raw_grid(tokens, side, |v| maze::CHARSET.chars().nth(usize::from(v).wrapping_sub(1)).unwrap_or('?')),
+            }
+        }
+        Task::Arc => match arc::crop(tokens) {
+            Ok(g) if g.rows() > 0 => g.to_string(),
+            Ok(_) => "(no grid: the top-left cell is not a colour)\n".to_string(),
+            Err(e) => format!("(no grid: {e})\n"),
+        },
+    }
+}
+
+/// Sudoku cells (0..81) that repeat a digit in their row, column or box. Tokens that are not
+/// digits (blank, PAD, anything an untrained model predicts) count as empty.
+pub fn sudoku_conflicts(tokens: &[u8]) -> Vec<usize> {
+    let mut cells = [0u8; 81];
+    for (cell, &t) in cells.iter_mut().zip(tokens) {
+        *cell = if (2..=10).contains(&t) { t - 1 } else { 0 };
+    }
+    sudoku::Grid::from_cells(cells).map(|g| g.conflicts()).unwrap_or_default()
+}
+
+/// A token canvas drawn cell by cell, for predictions that are not valid puzzles.
+fn raw_grid(tokens: &[u8], width: usize, cell: impl Fn(u8) -> char) -> String {
+    tokens.chunks(width.max(1)).map(|row| row.iter().map(|&v| cell(v)).collect::<String>() + "\n").collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUDOKU: &str = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79";
+
+    #[test]
+    fn sudoku_forms_agree() {
+        let one = encode(Task::Sudoku, SUDOKU, 81, 0).unwrap();
+        let boxed: String = SUDOKU
+            .as_bytes()
+            .chunks(9)
+            .enumerate()
+            .map(|(r, row)| {
+                let row = std::str::from_utf8(row).unwrap();
+                let sep = if r % 3 == 0 && r > 0 { "------+-------+------\n" } else { "" };
+                format!("{sep}{} | {} | {}\n", &row[0..3], &row[3..6], &row[6..9])
+            })
+            .collect();
+        assert_eq!(encode(Task::Sudoku, &boxed, 81, 0).unwrap(), one);
+        let json = format!(
+            "[{}]",
+            SUDOKU.as_bytes().chunks(9).map(|r| format!("[{}]", r.iter().map(|&c| if c == b'.' { "0".into() } else { (c as char).to_string() }).collect::<Vec<_>>().join(","))).collect::<Vec<_>>().join(",")
+        );
+        assert_eq!(encode(Task::Sudoku, &json, 81, 0).unwrap(), one);
+        assert_eq!(render(Task::Sudoku, &one.tokens, 9, 9).replace('\n', ""), SUDOKU);
+        assert!(encode(Task::Sudoku, SUDOKU, 100, 0).is_err());
+    }
+
+    #[test]
+    fn small_maze_on_a_big_canvas_is_padded_with_walls() {
+        let e = encode(Task::Maze, "S  \n## \n  G\n", 900, 0).unwrap();
+        assert_eq!((e.rows, e.cols, e.side), (3, 3, 30));
+        assert_eq!(e.tokens[3], maze::Cell::Wall.token(), "right of the maze is wall, not open");
+        assert_eq!(render(Task::Maze, &e.tokens, e.rows, e.cols), "S  \n## \n  G\n");
+        assert!(e.notes.is_empty());
+        let no_goal = encode(Task::Maze, "S  \n## \n   \n", 900, 0).unwrap();
+        assert_eq!(no_goal.notes, ["a maze needs one goal 'G'; this one has 0"]);
+        let e = encode(Task::Maze, "S  \n## \n  G\n", 100, 0).unwrap();
+        assert_eq!((e.tokens.len(), e.side), (100, 10));
+    }
+
+    #[test]
+    fn arc_grid_or_task() {
+        let g = encode(Task::Arc, "012\n345", 900, 0).unwrap();
+        assert_eq!((g.rows, g.cols), (2, 3));
+        assert_eq!(encode(Task::Arc, "0 1 2\n3 4 5", 900, 0).unwrap(), g);
+        assert_eq!(encode(Task::Arc, "[[0,1,2],[3,4,5]]", 900, 0).unwrap(), g);
+        let task = r#"{"train":[{"input":[[1]],"output":[[2]]}],"test":[{"input":[[9]]},{"input":[[0,1,2],[3,4,5]]}]}"#;
+        assert_eq!(encode(Task::Arc, task, 900, 1).unwrap(), g);
+        assert!(encode(Task::Arc, task, 900, 2).unwrap_err().to_string().contains("2 test inputs"));
+        assert_eq!(render(Task::Arc, &g.tokens, 0, 0), "012\n345\n");
+        assert!(encode(Task::Arc, "01\n2", 900, 0).unwrap_err().to_string().contains("row 2 has 1"));
+        assert!(encode(Task::Arc, "0a", 900, 0).is_err());
+        assert_eq!(render(Task::Arc, &[0; 900], 0, 0), "(no grid: the top-left cell is not a colour)\n");
+    }
+
+    #[test]
+    fn predictions_with_pad_render_and_score() {
+        let mut t = [1u8; 81];
+        t[0] = 0;
+        t[1] = 5;
+        t[2] = 5;
+        assert!(render(Task::Sudoku, &t, 9, 9).starts_with("?44"));
+        assert_eq!(sudoku_conflicts(&t), [1, 2]);
+        assert!(render(Task::Maze, &[0; 900], 30, 30).starts_with("??"));
+    }
+}

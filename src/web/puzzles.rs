@@ -1,0 +1,123 @@
+//! The puzzle codecs for JavaScript: [`crate::tasks`] through wasm-bindgen, nothing more.
+//! Tokens cross as `Uint32Array`s (the runtime's input type); errors are `Error`s whose
+//! message is written for the person who typed the puzzle.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::tasks::{Task, gallery, maze, puzzle, sudoku};
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js(v: &impl Serialize) -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(v).map_err(js_err)
+}
+
+fn task(name: &str) -> Result<Task, JsError> {
+    name.parse().map_err(js_err)
+}
+
+/// Tokens above 255 are out of every vocabulary: they become 255, which decodes as invalid.
+fn tokens_u8(tokens: &[u32]) -> Vec<u8> {
+    tokens.iter().map(|&t| u8::try_from(t).unwrap_or(u8::MAX)).collect()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskRow {
+    id: &'static str,
+    name: &'static str,
+    seq_len: usize,
+    vocab: usize,
+}
+
+/// The tasks with the reference's layouts: `[{id, name, seqLen, vocab}]`.
+#[wasm_bindgen(js_name = taskTable)]
+pub fn task_table() -> Result<JsValue, JsError> {
+    let rows: Vec<TaskRow> = Task::ALL
+        .iter()
+        .map(|&t| TaskRow { id: t.name(), name: t.title(), seq_len: t.seq_len(), vocab: t.vocab_size() })
+        .collect();
+    to_js(&rows)
+}
+
+/// The task a model with this layout reads (`"sudoku"`, `"maze"`, `"arc"`), or `undefined`.
+#[wasm_bindgen(js_name = taskOf)]
+pub fn task_of(seq_len: usize, vocab_size: usize) -> Option<String> {
+    Task::of_layout(seq_len, vocab_size).map(|t| t.name().to_string())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EncodedMessage<'a> {
+    task: &'static str,
+    tokens: Vec<u32>,
+    rows: usize,
+    cols: usize,
+    side: usize,
+    notes: &'a [String],
+}
+
+/// Encodes puzzle text for a model reading `seqLen` tokens (see `tasks::puzzle::encode`):
+/// `{task, tokens, rows, cols, side, notes}`.
+#[wasm_bindgen(js_name = encodePuzzle)]
+pub fn encode_puzzle(task_name: &str, text: &str, seq_len: usize, test_index: usize) -> Result<JsValue, JsError> {
+    let e = puzzle::encode(task(task_name)?, text, seq_len, test_index).map_err(js_err)?;
+    to_js(&EncodedMessage {
+        task: e.task.name(),
+        tokens: e.tokens.iter().map(|&t| u32::from(t)).collect(),
+        rows: e.rows,
+        cols: e.cols,
+        side: e.side,
+        notes: &e.notes,
+    })
+}
+
+/// The text of a token canvas (input or prediction), cropped to `rows`×`cols`.
+#[wasm_bindgen(js_name = renderPuzzle)]
+pub fn render_puzzle(task_name: &str, tokens: &[u32], rows: usize, cols: usize) -> Result<String, JsError> {
+    Ok(puzzle::render(task(task_name)?, &tokens_u8(tokens), rows, cols))
+}
+
+/// Sudoku cells (0..81) in a row, column or box conflict.
+#[wasm_bindgen(js_name = sudokuConflicts)]
+pub fn sudoku_conflicts(tokens: &[u32]) -> Vec<u32> {
+    puzzle::sudoku_conflicts(&tokens_u8(tokens)).into_iter().map(|i| i as u32).collect()
+}
+
+/// The entries of a gallery file (`www/data/<task>-gallery.json`):
+/// `[{id, test, name, text, solution, train}]`.
+#[wasm_bindgen(js_name = galleryEntries)]
+pub fn gallery_entries(task_name: &str, json: &str) -> Result<JsValue, JsError> {
+    to_js(&gallery::entries(task(task_name)?, json).map_err(js_err)?)
+}
+
+#[derive(Serialize)]
+struct Generated {
+    text: String,
+    solution: String,
+    difficulty: String,
+}
+
+/// A new Sudoku with a unique solution, of grade `difficulty` (easy, medium, hard, expert,
+/// extreme): `{text, solution, difficulty}`. The same seed gives the same puzzle.
+#[wasm_bindgen(js_name = randomSudoku)]
+pub fn random_sudoku(seed: u32, difficulty: &str) -> Result<JsValue, JsError> {
+    let d: sudoku::Difficulty = difficulty.parse().map_err(js_err)?;
+    let g = sudoku::generate(u64::from(seed), d);
+    to_js(&Generated { text: g.puzzle.to_line(), solution: g.solution.to_line(), difficulty: d.to_string() })
+}
+
+/// A new `rows`×`cols` maze (2..=30) with hardness 0..=1: `{text, solution, difficulty}`, the
+/// solution marking one shortest path.
+#[wasm_bindgen(js_name = randomMaze)]
+pub fn random_maze(seed: u32, rows: usize, cols: usize, hardness: f64) -> Result<JsValue, JsError> {
+    let g = maze::generate(u64::from(seed), maze::MazeParams { rows, cols, hardness }).map_err(js_err)?;
+    to_js(&Generated {
+        text: g.puzzle.to_text(),
+        solution: g.solution.to_text(),
+        difficulty: format!("{} moves", g.distance),
+    })
+}

@@ -1,0 +1,67 @@
+// The puzzle codecs of the page: the Rust ones (src/tasks, bound in src/web/puzzles.rs) compiled
+// to the small pkg/trm_tasks module, so the page, the CLI and the trainer share one
+// implementation. It loads before the model runtime, so puzzles can be parsed, checked,
+// generated and drawn while the model downloads. Call `loadPuzzles()` before anything else here.
+
+import init, * as codec from "./pkg/trm_tasks.js";
+
+/** id -> { id, name, seqLen, vocab }: the reference layout of each task. Filled by loadPuzzles. */
+export let TASKS = {};
+
+/** Loads the codec module; `source` (bytes or a URL) is for Node, the page passes nothing. */
+export async function loadPuzzles(source) {
+  await init(source === undefined ? undefined : { module_or_path: source });
+  TASKS = Object.fromEntries(codec.taskTable().map((t) => [t.id, t]));
+  return TASKS;
+}
+
+/** The task a model config reads ("sudoku", "maze", "arc"), or null. */
+export function taskOf(cfg) {
+  return cfg?.seq_len && cfg?.vocab_size ? (codec.taskOf(cfg.seq_len, cfg.vocab_size) ?? null) : null;
+}
+
+/**
+ * Puzzle text -> { task, tokens: Uint32Array, rows, cols, side, notes } for a model reading
+ * `seqLen` tokens (default: the task's reference layout). Throws an Error saying what is wrong.
+ */
+export function encodePuzzle(task, text, seqLen = TASKS[task]?.seqLen, testIndex = 0) {
+  const e = codec.encodePuzzle(task, String(text ?? ""), seqLen, testIndex);
+  return { ...e, tokens: Uint32Array.from(e.tokens) };
+}
+
+/** The text of a token canvas (an input or a prediction), cropped to rows x cols. */
+export function puzzleText(task, tokens, rows = 30, cols = 30) {
+  return codec.renderPuzzle(task, Uint32Array.from(tokens), rows, cols);
+}
+
+/** Sudoku cells (0..80) that repeat a digit in their row, column or box. */
+export function sudokuConflicts(tokens) {
+  return new Set(codec.sudokuConflicts(Uint32Array.from(tokens)));
+}
+
+/** The entries of a gallery file's text: [{ id, test, name, text, solution, train }]. */
+export function galleryEntries(task, json) {
+  return codec.galleryEntries(task, json);
+}
+
+/** A new puzzle with a unique answer: { text, solution, difficulty }. */
+export function randomPuzzle(task, level, seed = crypto.getRandomValues(new Uint32Array(1))[0]) {
+  if (task === "sudoku") return codec.randomSudoku(seed, level);
+  if (task === "maze") {
+    const { side, hardness } = MAZE_LEVELS[level] ?? MAZE_LEVELS.medium;
+    return codec.randomMaze(seed, side, side, hardness);
+  }
+  throw new Error(`There is no generator for ${TASKS[task]?.name ?? task} puzzles: pick one from the gallery.`);
+}
+
+/** The levels "random puzzle" offers per task (Sudoku's are the grader's grades). */
+export const LEVELS = {
+  sudoku: ["easy", "medium", "hard", "expert", "extreme"],
+  maze: ["easy", "medium", "hard", "expert"],
+};
+const MAZE_LEVELS = {
+  easy: { side: 10, hardness: 0.25 },
+  medium: { side: 15, hardness: 0.5 },
+  hard: { side: 20, hardness: 0.75 },
+  expert: { side: 30, hardness: 1 },
+};
