@@ -2,81 +2,22 @@
 // All compute happens in the worker (trm-client.js); this file only renders.
 
 import { TrmClient } from "./trm-client.js";
+import { prepCanvas, drawTokens, drawHalt, changedCells, arcExtent } from "./draw.js";
+import { readParams } from "./url-state.js";
 import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle } from "./puzzles.js";
 
 const $ = (id) => document.getElementById(id);
 
-// Official ARC palette (fchollet/ARC-AGI apps/css/common.css), colours 0-9.
-const ARC_PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00", "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"];
-const MAZE_COLOURS = ["#c8c8c8", "#2b2b33", "#ffffff", "#2ECC40", "#FF4136", "#1f77ff"];
 const BACKEND_NAMES = { webgpu: "WebGPU", cpu: "CPU (WebAssembly)" };
 const TASK_HELP = {
-  sudoku: "81 cells, row by row: digits 1-9, '.' or 0 for blanks. Spaces, | and separator lines are ignored.",
+  sudoku: "Click a cell of the input grid and type 1-9 (0 or Backspace clears; arrows move), or edit the text: 81 cells, row by row, digits 1-9 and '.' or 0 for blanks (spaces, | and separator lines are ignored).",
   maze: "One line per row, up to 30 rows of up to 30 cells: '#' wall, ' ' open, S start, G goal. Smaller mazes are padded with walls. The model draws the path with 'o'.",
   arc: "Rows of colour digits 0-9 (1-30 rows and columns), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
 };
 
-// ---------------------------------------------------------------- URL state (parsed defensively)
-
-export function readParams(search) {
-  const notices = [];
-  let p;
-  try {
-    p = new URLSearchParams(typeof search === "string" ? search : "");
-  } catch {
-    p = new URLSearchParams();
-  }
-  const get = (k, max = 500) => {
-    const v = p.get(k);
-    if (v == null) return null;
-    if (v.length > max) {
-      notices.push(`Ignored the URL parameter "${k}": too long.`);
-      return null;
-    }
-    return v.trim();
-  };
-  const out = { backend: "auto", model: null, task: null, puzzle: null, steps: null, inner: false, halt: false, autosolve: false, sw: true, notices };
-  const backend = get("backend", 20);
-  if (backend != null && backend !== "") {
-    const b = backend.toLowerCase();
-    if (["auto", "webgpu", "cpu"].includes(b)) out.backend = b;
-    else notices.push(`Unknown backend "${backend}" in the URL; using auto (choose auto, webgpu or cpu).`);
-  }
-  const model = get("model");
-  if (model) {
-    if (model.toLowerCase() === "none") out.model = "none";
-    else if (/^preset:[a-z-]{1,20}$/.test(model)) out.model = model; // random weights built in the page
-    else {
-      try {
-        const u = new URL(model, location.href);
-        if (u.origin !== location.origin || !/^https?:$/.test(u.protocol)) {
-          notices.push("Ignored the URL parameter \"model\": only models from this site can be loaded.");
-        } else out.model = model;
-      } catch {
-        notices.push(`Ignored the URL parameter "model": not a valid address.`);
-      }
-    }
-  }
-  const task = get("task", 20);
-  if (task) out.task = task.toLowerCase(); // checked against the task table once it has loaded
-  out.puzzle = get("puzzle", 200);
-  const steps = get("steps", 10);
-  if (steps) {
-    const n = Number(steps);
-    if (Number.isInteger(n) && n >= 1 && n <= 64) out.steps = n;
-    else notices.push(`Ignored steps=${steps}: use a whole number from 1 to 64.`);
-  }
-  const flag = (k) => ["1", "true", "yes", "on"].includes((get(k, 10) ?? "").toLowerCase());
-  out.inner = flag("inner");
-  out.halt = flag("halt");
-  out.autosolve = flag("autosolve");
-  out.sw = (get("sw", 10) ?? "1") !== "0";
-  return out;
-}
-
 // ---------------------------------------------------------------- state
 
-const params = readParams(location.search);
+const params = readParams(location.search, location.href);
 const state = {
   params,
   client: null,
@@ -176,138 +117,6 @@ const fmtMs = (ms) => (ms == null || !Number.isFinite(ms) ? "–" : ms >= 100 ? 
 const fmtP = (p) => (p == null || !Number.isFinite(p) ? "–" : p.toFixed(3));
 const fmtMB = (b) => (b == null ? "?" : b < 1e5 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`);
 
-// ---------------------------------------------------------------- drawing
-
-function prepCanvas(canvas, w, h) {
-  const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${h}px`;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(h * dpr);
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return ctx;
-}
-
-function drawSudoku(canvas, tokens, { input = null, confidence = null, conflicts = null, size = 360 } = {}) {
-  const cell = Math.floor(size / 9);
-  const ctx = prepCanvas(canvas, cell * 9 + 1, cell * 9 + 1);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, cell * 9 + 1, cell * 9 + 1);
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  for (let i = 0; i < 81; i++) {
-    const r = Math.floor(i / 9), c = i % 9;
-    const t = tokens[i];
-    const given = input && input[i] >= 2;
-    if (conflicts?.has(i)) {
-      ctx.fillStyle = "#ffd6d6";
-      ctx.fillRect(c * cell, r * cell, cell, cell);
-    } else if (given) {
-      ctx.fillStyle = "#eef0f4";
-      ctx.fillRect(c * cell, r * cell, cell, cell);
-    }
-    if (t >= 2 && t <= 10) {
-      const changedGiven = given && input[i] !== t;
-      ctx.font = `${given ? "bold " : ""}${Math.round(cell * 0.6)}px system-ui, sans-serif`;
-      const alpha = !input || given ? 1 : 0.35 + 0.65 * (confidence ? confidence[i] : 1);
-      ctx.globalAlpha = alpha;
-      ctx.fillStyle = changedGiven ? "#c00000" : given || !input ? "#111" : "#1f5fbf";
-      ctx.fillText(String(t - 1), c * cell + cell / 2, r * cell + cell / 2 + 1);
-      ctx.globalAlpha = 1;
-    }
-  }
-  for (let k = 0; k <= 9; k++) {
-    ctx.strokeStyle = k % 3 === 0 ? "#222" : "#aaa";
-    ctx.lineWidth = k % 3 === 0 ? 2 : 1;
-    ctx.beginPath();
-    ctx.moveTo(k * cell + 0.5, 0);
-    ctx.lineTo(k * cell + 0.5, cell * 9 + 1);
-    ctx.moveTo(0, k * cell + 0.5);
-    ctx.lineTo(cell * 9 + 1, k * cell + 0.5);
-    ctx.stroke();
-  }
-}
-
-/** Side of a square token canvas (30 for the reference's 900 tokens). */
-const sideOf = (tokens) => Math.max(1, Math.round(Math.sqrt(tokens.length)));
-
-/** Rows/cols of an ARC canvas worth drawing: the extent of non-PAD tokens in any of the arrays. */
-function arcExtent(...arrays) {
-  let rows = 1, cols = 1;
-  for (const t of arrays) {
-    if (!t) continue;
-    const side = sideOf(t);
-    for (let i = 0; i < t.length; i++) {
-      if (t[i] !== 0) {
-        rows = Math.max(rows, Math.floor(i / side) + 1);
-        cols = Math.max(cols, (i % side) + 1);
-      }
-    }
-  }
-  return { rows, cols };
-}
-
-function drawMaze(canvas, tokens, { size = 360 } = {}) {
-  const side = sideOf(tokens);
-  const cell = Math.max(4, Math.floor(size / side));
-  const ctx = prepCanvas(canvas, cell * side, cell * side);
-  for (let i = 0; i < side * side; i++) {
-    const r = Math.floor(i / side), c = i % side;
-    ctx.fillStyle = MAZE_COLOURS[tokens[i]] ?? "#f0f";
-    ctx.fillRect(c * cell, r * cell, cell, cell);
-  }
-}
-
-function drawArc(canvas, tokens, { extent, size = 360 } = {}) {
-  const { rows, cols } = extent ?? arcExtent(tokens);
-  const side = sideOf(tokens);
-  const cell = Math.max(6, Math.min(36, Math.floor(size / Math.max(rows, cols))));
-  const ctx = prepCanvas(canvas, cell * cols + 1, cell * rows + 1);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, cell * cols + 1, cell * rows + 1);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const t = tokens[r * side + c];
-      const x = c * cell, y = r * cell;
-      if (t >= 2 && t <= 11) {
-        ctx.fillStyle = ARC_PALETTE[t - 2];
-        ctx.fillRect(x, y, cell, cell);
-      } else if (t === 1) {
-        // EOS: light grey with a diagonal, so it reads apart from the colours.
-        ctx.fillStyle = "#e2e2e2";
-        ctx.fillRect(x, y, cell, cell);
-        ctx.strokeStyle = "#9a9a9a";
-        ctx.beginPath();
-        ctx.moveTo(x + 2, y + cell - 2);
-        ctx.lineTo(x + cell - 2, y + 2);
-        ctx.stroke();
-      } else {
-        ctx.fillStyle = "#fafafa"; // PAD
-        ctx.fillRect(x, y, cell, cell);
-      }
-    }
-  }
-  ctx.strokeStyle = "#555";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  for (let c = 0; c <= cols; c++) {
-    ctx.moveTo(c * cell + 0.5, 0);
-    ctx.lineTo(c * cell + 0.5, rows * cell + 1);
-  }
-  for (let r = 0; r <= rows; r++) {
-    ctx.moveTo(0, r * cell + 0.5);
-    ctx.lineTo(cols * cell + 1, r * cell + 0.5);
-  }
-  ctx.stroke();
-}
-
-function drawTokens(canvas, task, tokens, opts = {}) {
-  if (task === "sudoku") drawSudoku(canvas, tokens, opts);
-  else if (task === "maze") drawMaze(canvas, tokens, opts);
-  else if (task === "arc") drawArc(canvas, tokens, opts);
-}
-
 function drawInput() {
   let puzzle = null;
   try {
@@ -320,8 +129,52 @@ function drawInput() {
     prepCanvas(canvas, 120, 40).clearRect(0, 0, 120, 40);
     return;
   }
-  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270 });
+  const cursor = puzzle.task === "sudoku" && document.activeElement === canvas ? (state.cursor ?? 0) : null;
+  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270, extent: puzzle.task === "maze" ? puzzle : undefined, cursor });
   canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle:\n${puzzleText(puzzle.task, puzzle.tokens, puzzle.rows, puzzle.cols)}`);
+}
+
+/** Sudoku: edit on the grid itself — click or arrow to a cell, type 1-9, 0 / . / Backspace to clear. */
+function wireGridEditing() {
+  const canvas = $("input-canvas");
+  canvas.tabIndex = 0;
+  const sudoku = () => state.task === "sudoku";
+  canvas.addEventListener("pointerdown", (e) => {
+    if (!sudoku()) return;
+    const rect = canvas.getBoundingClientRect();
+    const c = Math.floor(((e.clientX - rect.left) / rect.width) * 9);
+    const r = Math.floor(((e.clientY - rect.top) / rect.height) * 9);
+    state.cursor = Math.max(0, Math.min(8, r)) * 9 + Math.max(0, Math.min(8, c));
+    canvas.focus();
+    drawInput();
+  });
+  canvas.addEventListener("focus", drawInput);
+  canvas.addEventListener("blur", drawInput);
+  canvas.addEventListener("keydown", (e) => {
+    if (!sudoku() || e.altKey || e.ctrlKey || e.metaKey) return;
+    const at = state.cursor ?? 0;
+    const move = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -9, ArrowDown: 9 }[e.key];
+    let digit = /^[1-9]$/.test(e.key) ? Number(e.key) : ["0", ".", "Backspace", "Delete", " "].includes(e.key) ? 0 : null;
+    if (move === undefined && digit === null) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (move !== undefined) {
+      const r = Math.floor(at / 9), c = at % 9;
+      const nr = Math.max(0, Math.min(8, r + Math.trunc(move / 9))), nc = Math.max(0, Math.min(8, c + (Math.abs(move) === 1 ? move : 0)));
+      state.cursor = nr * 9 + nc;
+      return drawInput();
+    }
+    let tokens;
+    try {
+      tokens = Uint32Array.from(currentPuzzle().tokens);
+    } catch {
+      tokens = new Uint32Array(81).fill(1); // the text does not parse: start from an empty grid
+    }
+    tokens[at] = digit ? digit + 1 : 1;
+    $("puzzle-text").value = puzzleText("sudoku", tokens);
+    state.puzzleTouched = true;
+    validatePuzzleText();
+  });
 }
 
 // ---------------------------------------------------------------- the run and its passes
@@ -360,7 +213,13 @@ function renderPass(index) {
     opts.conflicts = conflicts;
   }
   if (task === "arc") opts.extent = arcExtent(run.input, tokens);
+  if (task === "maze") opts.extent = run.shape;
+  const prevTokens = index > 0 ? rowSlice(run.passes[index - 1].tokens, seq) : null;
+  opts.changed = changedCells(prevTokens, tokens);
   if (task) drawTokens($("grid-canvas"), task, tokens, opts);
+  const steps = run.passes.filter((q) => !q.inner);
+  drawHalt($("halt-canvas"), steps.map((q) => q.haltProb?.[0] ?? 0), steps.findIndex((q) => q.step === p.step));
+  $("play-btn").disabled = run.passes.length < 2;
   const text = task ? puzzleText(task, tokens, run.shape.rows, run.shape.cols) : tokens.join(" ");
   $("grid-text").textContent = text;
   $("grid-canvas").setAttribute("aria-label", `Prediction at ${passLabel(p)}:\n${text}`);
@@ -374,8 +233,7 @@ function renderPass(index) {
   $("prev-btn").disabled = index === 0;
   $("next-btn").disabled = index >= run.passes.length - 1;
 
-  const prev = index > 0 ? rowSlice(run.passes[index - 1].tokens, seq) : null;
-  const changed = countChanged(prev, tokens);
+  const changed = countChanged(prevTokens, tokens);
   const meanConf = confidence?.length ? confidence.reduce((a, b) => a + b, 0) / confidence.length : null;
   const parts = [
     `Pass ${index + 1} of ${run.passes.length}: ${passLabel(p)}`,
@@ -392,7 +250,25 @@ function renderPass(index) {
   if (state.metrics.firstPassMs == null) state.metrics.firstPassMs = performance.now();
 }
 
+/** Play the passes from the one on view (from the start when at the end), one per tick. */
+function setPlaying(on) {
+  clearInterval(state.playTimer);
+  state.playTimer = null;
+  const run = state.run;
+  if (on && run?.passes.length > 1) {
+    if (state.view >= run.passes.length - 1) renderPass(0);
+    $("follow").checked = false;
+    state.playTimer = setInterval(() => {
+      if (!state.run || state.view >= state.run.passes.length - 1) return setPlaying(false);
+      renderPass(state.view + 1);
+    }, Number($("play-speed").value) || 500);
+  }
+  $("play-btn").textContent = state.playTimer ? "Pause" : "Play";
+  $("play-btn").setAttribute("aria-label", state.playTimer ? "Pause" : "Play the passes");
+}
+
 function onSolveStart(detail) {
+  setPlaying(false);
   const info = state.info ?? state.client?.info;
   const cfg = info?.config ?? {};
   const seq = cfg.seq_len ?? detail.tokens.length;
@@ -417,7 +293,8 @@ function onSolveStart(detail) {
   $("grid-caption").textContent = "Prediction";
   $("step-slider").max = "0";
   $("step-slider").value = "0";
-  if (state.run.task) drawTokens($("input-canvas"), state.run.task, state.run.input, { size: 270 });
+  if (state.run.task) drawTokens($("input-canvas"), state.run.task, state.run.input, { size: 270, extent: state.run.task === "maze" ? state.run.shape : undefined });
+  $("grid-figure").hidden = false;
   setState("solving");
 }
 
@@ -435,7 +312,7 @@ function onPass(id, pass) {
       fmtMs(pass.ms),
       pass.haltProb?.length ? fmtP(pass.haltProb[0]) : "–",
       String(countChanged(run.lastStepTokens, tokens) ?? "–"),
-      BACKEND_NAMES[pass.backend] ?? pass.backend ?? "",
+      { webgpu: "WebGPU", cpu: "CPU" }[pass.backend] ?? pass.backend ?? "",
     ];
     const th = document.createElement("th");
     th.scope = "row";
@@ -548,7 +425,15 @@ function selectEntry(index) {
   const e = state.entries[index] ?? state.entries[0];
   if (!e) return;
   $("puzzle-select").value = String(e.index);
-  $("puzzle-text").value = e.text;
+  // The editor shows the codec's own layout of the puzzle (9 lines for a Sudoku), or the text as written if it does not parse.
+  let text = e.text;
+  try {
+    const enc = encodePuzzle(e.task, e.text, seqLenFor(e.task));
+    text = puzzleText(e.task, enc.tokens, enc.rows, enc.cols);
+  } catch {
+    text = e.text;
+  }
+  $("puzzle-text").value = text;
   state.selectedEntry = e;
   $("puzzle-id").value = String(resolvePuzzleId(e) ?? 0);
   validatePuzzleText();
@@ -568,6 +453,7 @@ function setTask(task, { keepText = false } = {}) {
   state.task = task;
   $("task-select").value = task;
   populatePuzzles();
+  populateModels();
   if (!keepText) selectEntry(0);
 }
 
@@ -653,10 +539,18 @@ async function loadModelList() {
     sel.replaceChildren(o);
     return;
   }
-  // Options under their group ("Trained models", "Test models ..."), groups in list order.
+  populateModels();
+}
+
+/** The model picker: the models for the current task (and any of unknown task), under their
+ * group ("Trained models", "Test models ..."), groups in list order. */
+function populateModels() {
+  const sel = $("model-select");
+  if (!state.models.length) return;
   const nodes = [];
   const groups = new Map();
   state.models.forEach((m, i) => {
+    if (m.task && m.task !== state.task) return;
     const o = document.createElement("option");
     o.value = String(i);
     o.textContent = `${m.name}${m.task ? ` — ${TASKS[m.task].name}` : ""}${m.size ? ` (${fmtMB(m.size)})` : ""}`;
@@ -671,6 +565,8 @@ async function loadModelList() {
     groups.get(m.group).append(o);
   });
   sel.replaceChildren(...nodes);
+  const current = (state.pendingEntry ?? state.modelEntry)?.index;
+  if (current != null && state.models[current]?.task === state.task) sel.value = String(current);
 }
 
 function findModel(ref) {
@@ -734,6 +630,19 @@ function showCard(info, entry) {
   el.hidden = false;
 }
 
+/** One line above the puzzle: which model will solve it, and whether it was trained. */
+function updateModelLine(info, entry) {
+  const task = info.task ?? taskOf(info.config);
+  const trained = entry?.trained || String(info.metadata?.trained ?? "").toLowerCase() === "true";
+  const a = document.createElement("a");
+  a.href = "#model-panel";
+  a.textContent = "change";
+  $("model-line").replaceChildren(
+    `Model: ${entry?.name ?? "your file"} (${task ? TASKS[task].name : "unknown task"}, ${trained ? "trained" : "random weights"}) · `,
+    a,
+  );
+}
+
 function onLoaded(info) {
   const entry = state.pendingEntry ?? findModel(info.url) ?? { name: info.url ?? "Model from a file", trained: false };
   state.pendingEntry = null;
@@ -741,6 +650,7 @@ function onLoaded(info) {
   state.modelEntry = entry;
   if (state.metrics.firstLoadedMs == null) state.metrics.firstLoadedMs = performance.now();
   $("model-info").textContent = describeInfo(info, entry);
+  updateModelLine(info, entry);
   const trained = entry.trained || String(info.metadata?.trained ?? "").toLowerCase() === "true";
   const warn = $("model-warning");
   warn.hidden = trained;
@@ -757,6 +667,7 @@ function onLoaded(info) {
   const task = info.task ?? taskOf(cfg);
   if (task && task !== state.task && !state.puzzleTouched) setTask(task);
   else validatePuzzleText(); // the model's canvas may differ: encode the puzzle for it
+  populateModels();
   $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
   if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
   updatePuzzleIdName();
@@ -914,11 +825,16 @@ function switchBackend(b) {
 }
 
 function wireUi() {
+  wireGridEditing();
   $("backend-select").value = params.backend;
   $("backend-select").addEventListener("change", (e) => switchBackend(e.target.value));
   $("task-select").addEventListener("change", (e) => {
     state.puzzleTouched = true;
     setTask(e.target.value);
+    // Picking a task picks a model for it: the first listed (trained models come first).
+    const loaded = state.info ? (state.info.task ?? taskOf(state.info.config)) : null;
+    const m = state.models.find((x) => x.task === state.task);
+    if (m && loaded !== state.task && state.client?.isReady && !state.loading) loadModel(m.url, m);
   });
   $("puzzle-select").addEventListener("change", (e) => selectEntry(Number(e.target.value)));
   $("random-btn").addEventListener("click", newRandomPuzzle);
@@ -958,6 +874,7 @@ function wireUi() {
     }
   });
   $("step-slider").addEventListener("input", (e) => {
+    setPlaying(false);
     $("follow").checked = false;
     renderPass(Number(e.target.value));
   });
@@ -966,6 +883,8 @@ function wireUi() {
     renderPass(state.view - 1);
   });
   $("next-btn").addEventListener("click", () => renderPass(state.view + 1));
+  $("play-btn").addEventListener("click", () => setPlaying(!state.playTimer));
+  $("play-speed").addEventListener("change", () => state.playTimer && setPlaying(true));
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     if (e.altKey || e.ctrlKey || e.metaKey) return;

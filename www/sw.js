@@ -10,6 +10,8 @@ const REQUIRED = [
   "./app.js",
   "./style.css",
   "./puzzles.js",
+  "./draw.js",
+  "./url-state.js",
   "./pkg/trm_tasks.js",
   "./pkg/trm_tasks_bg.wasm",
   "./trm-client.js",

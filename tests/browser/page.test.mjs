@@ -180,6 +180,49 @@ test("a solve streams every pass; the grid, slider and step table show each one"
   });
 });
 
+test("the Sudoku grid is edited in place; passes play back and the halting line is drawn", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      const before = (await page.inputValue("#puzzle-text")).split("\n")[0];
+      const blank = before.indexOf(".");
+      assert.ok(blank >= 0, `the first row has a blank: ${before}`);
+      // Click the blank cell of the first row, type a digit, then move right and clear.
+      const box = await page.locator("#input-canvas").boundingBox();
+      await page.mouse.click(box.x + ((blank + 0.5) * box.width) / 9, box.y + (0.5 * box.height) / 9);
+      await page.keyboard.press("7");
+      const after = (await page.inputValue("#puzzle-text")).split("\n")[0];
+      assert.equal(after, before.slice(0, blank) + "7" + before.slice(blank + 1));
+      await page.keyboard.press("ArrowLeft");
+      await page.keyboard.press("Backspace");
+      const cleared = (await page.inputValue("#puzzle-text")).split("\n")[0];
+      assert.equal(cleared[blank - 1], ".", "the cell left of it was cleared");
+      assert.equal(cleared[blank], "7");
+      // Solve, then play the passes back from the first.
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      await page.click("#prev-btn");
+      await page.selectOption("#play-speed", "100");
+      await page.click("#play-btn");
+      assert.equal(await page.textContent("#play-btn"), "Pause");
+      await page.waitForFunction(() => /^Pass 6 of 6/.test(document.getElementById("pass-status").textContent), null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.getElementById("play-btn").textContent === "Play");
+      const drawn = await page.evaluate(() => {
+        const c = document.getElementById("halt-canvas");
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 3; i < px.length; i += 4) ink += px[i] > 0 ? 1 : 0;
+        return ink;
+      });
+      assert.ok(drawn > 200, `the halting line has ink (${drawn} pixels)`);
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 test("inner updates stream as passes of their own", T, async () => {
   await withSite(mockSite(), async (srv) => {
     const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&inner=1&steps=2`);
@@ -322,6 +365,12 @@ test("corrupted, garbage and wrong-architecture files give clear errors; the pag
         await page.evaluate(() => window.trmApp.loadModel("mock-maze"));
         assert.equal(await page.evaluate(() => window.trm.info.task), "maze");
         await page.selectOption("#task-select", "sudoku");
+        // Picking a task picks a model for it (the first listed for the task).
+        await page.waitForFunction(() => window.trm.info?.task === "sudoku" && document.body.dataset.state === "loaded");
+        assert.match(await page.textContent("#model-line"), /mock-sudoku \(Sudoku, random weights\)/);
+        // A model of another task loaded on purpose keeps the user's task, and is refused for its puzzles.
+        await page.evaluate(() => window.trmApp.loadModel("mock-maze"));
+        assert.equal(await page.inputValue("#task-select"), "sudoku");
         await page.click("#solve-btn");
         const msgs = await errorTexts(page);
         assert.ok(msgs.some((m) => /Wrong model for this puzzle.*Maze model.*Sudoku/.test(m)), JSON.stringify(msgs));

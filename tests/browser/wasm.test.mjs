@@ -185,6 +185,10 @@ test("corrupted, garbage and wrong-architecture weights: clear errors, and the p
     assert.equal(await errorTexts(page).then((m) => m.length), 0, "the valid load cleared the load error");
     const other = task === "sudoku" ? "maze" : "sudoku";
     await page.selectOption("#task-select", other);
+    // Picking a task loads a model for it; one of another task loaded on purpose is refused.
+    await page.waitForFunction((t) => window.trm.info?.task === t && document.body.dataset.state === "loaded", other, { timeout: 300_000 });
+    await page.evaluate((u) => window.trmApp.loadModel(u), d.model_url);
+    assert.equal(await page.inputValue("#task-select"), other);
     await page.click("#solve-btn");
     assert.ok((await errorTexts(page)).some((m) => /Wrong model for this puzzle/.test(m)));
     // Out-of-vocabulary tokens straight through the API are refused with a clear message.

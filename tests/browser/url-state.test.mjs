@@ -1,0 +1,31 @@
+// www/url-state.js in Node: the page's URL parameters, parsed defensively.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readParams } from "../../www/url-state.js";
+
+const BASE = "https://example.org/trm/";
+
+test("valid parameters are read", () => {
+  const p = readParams("?backend=CPU&model=sudoku-small&task=Maze&puzzle=easy-1&steps=8&inner=1&halt=yes&autosolve=on&sw=0", BASE);
+  assert.deepEqual(
+    { ...p, notices: p.notices.length },
+    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", steps: 8, inner: true, halt: true, autosolve: true, sw: false, notices: 0 },
+  );
+  assert.equal(readParams("?model=preset:sudoku-mlp", BASE).model, "preset:sudoku-mlp");
+  assert.equal(readParams("?model=models/x.safetensors", BASE).model, "models/x.safetensors");
+  assert.equal(readParams("?model=none", BASE).model, "none");
+});
+
+test("anything else is ignored with a notice, never an error", () => {
+  const p = readParams(`?backend=tpu&model=https://evil.example/x.safetensors&steps=0&puzzle=${"x".repeat(300)}`, BASE);
+  assert.equal(p.backend, "auto");
+  assert.equal(p.model, null);
+  assert.equal(p.steps, null);
+  assert.equal(p.puzzle, null);
+  assert.equal(p.notices.length, 4, p.notices.join("\n"));
+  assert.ok(p.notices.some((n) => /only models from this site/.test(n)));
+  for (const junk of [null, undefined, 42, "%%%", "?steps=1e9&steps=-1", "?model=javascript:alert(1)"]) {
+    assert.doesNotThrow(() => readParams(junk, BASE));
+  }
+  assert.equal(readParams("?model=javascript:alert(1)", BASE).model, null);
+});
