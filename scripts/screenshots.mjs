@@ -29,7 +29,7 @@ try {
       await page.click("#solve-btn");
       await waitForState(page, ["solved", "error"], 600_000);
       await page.screenshot({ path: path.join(out, `${name}-${task}-solved.png`), fullPage: true });
-      console.log(`${name}: ${task} solved, ${await page.textContent("#solve-summary")}`);
+      console.log(`${name}: ${task} solved, ${await page.textContent("#solve-summary")}; verdict: ${await page.textContent("#verdict")}`);
     }
     await context.close();
   }

@@ -98,6 +98,13 @@ fn solve_json_streams_every_pass_of_the_shipped_sudoku_model() {
         let h = p["halt_prob"][0].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&h));
     }
+    // The verdict of the last step follows the Sudoku rules, independently checked here with the exact solver.
+    let last_grid = trm::tasks::sudoku::Grid::from_tokens(
+        &passes[3]["tokens"].as_array().unwrap().iter().map(|t| t.as_u64().unwrap() as u8).collect::<Vec<_>>(),
+    );
+    let solution = trm::tasks::sudoku::solve(&trm::tasks::sudoku::Grid::parse(puzzle).unwrap()).unique().unwrap();
+    assert_eq!(v["verdict"]["valid"].as_bool(), Some(last_grid.is_ok_and(|g| g == solution)), "{}", v["verdict"]);
+    assert!(v["verdict"]["correct"].is_null(), "no answer was given");
     // The givens stay where they are in the prediction (token = digit + 1).
     let last: Vec<u64> = passes[3]["tokens"].as_array().unwrap().iter().map(|t| t.as_u64().unwrap()).collect();
     for (i, c) in puzzle.chars().enumerate() {

@@ -4,7 +4,7 @@
 import { TrmClient } from "./trm-client.js";
 import { prepCanvas, drawTokens, drawHalt, changedCells, arcExtent } from "./draw.js";
 import { readParams } from "./url-state.js";
-import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle } from "./puzzles.js";
+import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./puzzles.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -245,6 +245,7 @@ function renderPass(index) {
     p.backend ? `on ${BACKEND_NAMES[p.backend] ?? p.backend}` : null,
   ].filter(Boolean);
   $("pass-status").textContent = parts.join(" · ");
+  showVerdict(run, tokens);
   for (const tr of $("steps-table").tBodies[0].rows) tr.classList.toggle("current", Number(tr.dataset.pass) === index);
   state.metrics.renderedPasses++;
   if (state.metrics.firstPassMs == null) state.metrics.firstPassMs = performance.now();
@@ -267,6 +268,19 @@ function setPlaying(on) {
   $("play-btn").setAttribute("aria-label", state.playTimer ? "Pause" : "Play the passes");
 }
 
+/** The verdict on the pass on view: ✓/✗ against the answer when known, and the task's rules. */
+function showVerdict(run, tokens) {
+  const el = $("verdict");
+  if (!run.task || !run.input) {
+    el.hidden = true;
+    return;
+  }
+  const v = judge(run.task, run.input, tokens, run.shape.rows, run.shape.cols, run.answer);
+  el.hidden = !v.summary;
+  el.textContent = v.summary;
+  el.dataset.ok = String(v.correct ?? v.valid ?? "");
+}
+
 function onSolveStart(detail) {
   setPlaying(false);
   const info = state.info ?? state.client?.info;
@@ -278,6 +292,7 @@ function onSolveStart(detail) {
     seqLen: seq,
     // The puzzle's own size on the canvas, for its text (a 10×10 maze on a 30×30 canvas).
     shape: state.pendingShape ?? { rows: 30, cols: 30 },
+    answer: state.pendingAnswer ?? null,
     input: rowSlice(detail.tokens, seq),
     rows: seq ? detail.tokens.length / seq : 1,
     options: detail.options,
@@ -383,7 +398,9 @@ function populatePuzzles() {
     ...entries.map((e, i) => {
       const o = document.createElement("option");
       o.value = String(i);
-      o.textContent = e.name + (e.difficulty != null ? ` (${e.difficulty})` : "");
+      // ARC: say plainly which tasks the loaded model learned (it has their puzzle embeddings).
+      const learned = task === "arc" && e.puzzleName && state.info?.puzzleIdentifiers?.includes?.(e.puzzleName);
+      o.textContent = e.name + (learned ? " — learned by this model" : "");
       return o;
     }),
   );
@@ -434,9 +451,37 @@ function selectEntry(index) {
     text = e.text;
   }
   $("puzzle-text").value = text;
+  state.entryText = text; // while the editor holds exactly this, the entry's answer applies
   state.selectedEntry = e;
+  showDemonstrations(e);
   $("puzzle-id").value = String(resolvePuzzleId(e) ?? 0);
   validatePuzzleText();
+}
+
+/** ARC: the task's demonstration pairs, input → output, beside the test input. */
+function showDemonstrations(e) {
+  const pairs = e?.task === "arc" ? (e.train ?? []) : [];
+  $("demos").hidden = !pairs.length;
+  $("demo-list").replaceChildren(
+    ...pairs.map((pair, i) => {
+      const div = document.createElement("div");
+      div.className = "demo-pair";
+      const arrow = document.createElement("span");
+      arrow.textContent = "→";
+      arrow.setAttribute("aria-hidden", "true");
+      const [a, b] = [pair.input, pair.output].map((grid, k) => {
+        const canvas = document.createElement("canvas");
+        canvas.setAttribute("role", "img");
+        const text = grid.map((row) => row.join("")).join("\n");
+        canvas.setAttribute("aria-label", `Demonstration ${i + 1} ${k ? "output" : "input"}:\n${text}`);
+        const enc = encodePuzzle("arc", text);
+        drawTokens(canvas, "arc", enc.tokens, { extent: enc, size: 110 });
+        return canvas;
+      });
+      div.append(a, arrow, b);
+      return div;
+    }),
+  );
 }
 
 function resolvePuzzleId(e) {
@@ -668,6 +713,12 @@ function onLoaded(info) {
   if (task && task !== state.task && !state.puzzleTouched) setTask(task);
   else validatePuzzleText(); // the model's canvas may differ: encode the puzzle for it
   populateModels();
+  if (state.task === "arc") {
+    // Relabel the ARC tasks this model learned; the selection stays.
+    const keep = $("puzzle-select").value;
+    populatePuzzles();
+    $("puzzle-select").value = keep;
+  }
   $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
   if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
   updatePuzzleIdName();
@@ -754,6 +805,7 @@ async function solveCurrent() {
     stopOnHalt: $("opt-halt").checked,
   };
   state.pendingShape = { rows: puzzle.rows, cols: puzzle.cols };
+  state.pendingAnswer = $("puzzle-text").value === state.entryText ? (state.selectedEntry?.solution ?? null) : null;
   const promise = c.solve({ tokens: puzzle.tokens, puzzleIds: puzzle.task === "arc" ? [puzzle.puzzleId] : [] }, null, options);
   if (state.run) state.run.fromUi = true;
   try {

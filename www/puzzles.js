@@ -39,6 +39,14 @@ export function sudokuConflicts(tokens) {
   return new Set(codec.sudokuConflicts(Uint32Array.from(tokens)));
 }
 
+/**
+ * What can be said of a prediction: { correct (null without an answer), valid (the task's rules:
+ * null for ARC), summary }. `answer` is the answer's text when known.
+ */
+export function judge(task, input, prediction, rows, cols, answer = null) {
+  return codec.verdict(task, Uint32Array.from(input), Uint32Array.from(prediction), rows, cols, answer ?? undefined);
+}
+
 /** The entries of a gallery file's text: [{ id, test, name, text, solution, train }]. */
 export function galleryEntries(task, json) {
   return codec.galleryEntries(task, json);

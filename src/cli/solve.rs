@@ -90,12 +90,16 @@ fn solve(model: &Trm, device: &Device, enc: &Encoded, puzzle_id: u32, options: S
     let batch = Batch::new(std::slice::from_ref(&tokens), &[puzzle_id], model).map_err(|e| e.to_string())?;
     let mut rec = Recursion::new(model, &batch, options, device);
     let mut out = Vec::new();
+    let mut last = enc.tokens.clone();
     while !rec.is_done() {
         let t = std::time::Instant::now();
         let passes = rec.step().read()?;
         let ms = t.elapsed().as_secs_f64() * 1e3;
         rec.observe(&passes);
         for p in &passes {
+            if p.inner.is_none() {
+                last = tokens_u8(&p.tokens);
+            }
             if json {
                 out.push(serde_json::to_value(JsonPass { pass: p, ms }).expect("serialisable"));
                 continue;
@@ -113,11 +117,14 @@ fn solve(model: &Trm, device: &Device, enc: &Encoded, puzzle_id: u32, options: S
             }
         }
     }
+    let verdict = puzzle::verdict(enc.task, &enc.tokens, &last, enc.rows, enc.cols, None);
     if json {
         let v = serde_json::json!({
-            "task": enc.task.name(), "tokens": tokens, "puzzle_ids": [puzzle_id], "passes": out,
+            "task": enc.task.name(), "tokens": tokens, "puzzle_ids": [puzzle_id], "passes": out, "verdict": verdict,
         });
         println!("{}", serde_json::to_string(&v).expect("serialisable"));
+    } else if !verdict.summary.is_empty() {
+        println!("verdict: {}", verdict.summary);
     }
     Ok(())
 }

@@ -106,6 +106,88 @@ pub fn sudoku_conflicts(tokens: &[u8]) -> Vec<usize> {
     sudoku::Grid::from_cells(cells).map(|g| g.conflicts()).unwrap_or_default()
 }
 
+/// What can be said of a prediction: against the answer when it is known, and by the task's
+/// own rules when they need no answer key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Every cell equals the known answer; `None` without one.
+    pub correct: Option<bool>,
+    /// The rules hold without an answer key: a Sudoku complete, free of conflicts and keeping
+    /// its givens; a maze path that is a valid shortest path. `None` for ARC, which has no
+    /// such rules.
+    pub valid: Option<bool>,
+    /// One sentence for a person.
+    pub summary: String,
+}
+
+/// Judges `prediction` for the puzzle encoded as `input` (both token canvases of the same
+/// model; `rows`×`cols` the puzzle's own size, as [`Encoded`] has it). `answer` is the
+/// answer's text when known (a gallery's solution), read like a puzzle of the task.
+pub fn verdict(task: Task, input: &[u8], prediction: &[u8], rows: usize, cols: usize, answer: Option<&str>) -> Verdict {
+    let mut correct = None;
+    let (valid, rules) = match task {
+        Task::Sudoku => {
+            let grid = |t: &[u8]| sudoku::Grid::from_tokens(t);
+            if let Some(a) = answer.and_then(|a| sudoku::Grid::parse(a).ok()) {
+                correct = Some(grid(prediction).is_ok_and(|p| p == a));
+            }
+            match (grid(input), grid(prediction)) {
+                (Ok(puzzle), Ok(p)) => {
+                    let c = p.check_against(&puzzle);
+                    let mut bad = Vec::new();
+                    if !c.complete {
+                        bad.push(format!("{} cells still blank", p.cells().iter().filter(|&&v| v == 0).count()));
+                    }
+                    if !c.conflicts.is_empty() {
+                        bad.push(format!("{} cells in conflict", c.conflicts.len()));
+                    }
+                    if !c.givens_changed.is_empty() {
+                        bad.push(format!("{} givens changed", c.givens_changed.len()));
+                    }
+                    let ok = bad.is_empty();
+                    (Some(ok), if ok { "a complete grid with no conflict that keeps every given".to_string() } else { bad.join(", ") })
+                }
+                _ => (Some(false), "some cells are not digits".to_string()),
+            }
+        }
+        Task::Maze => {
+            let side = canvas_side(input.len()).unwrap_or(0);
+            let crop = |t: &[u8]| maze::Maze::from_canvas_tokens(t).and_then(|m| m.cropped(rows.min(side), cols.min(side)));
+            let label = answer.and_then(|a| maze::Maze::parse(a).ok());
+            match crop(input) {
+                Ok(puzzle) => {
+                    let v = maze::judge_tokens(&puzzle, prediction, label.as_ref());
+                    if label.is_some() {
+                        correct = Some(v.exact);
+                    }
+                    let rules = if v.shortest {
+                        "a shortest path from S to G"
+                    } else if v.valid_path {
+                        "a path from S to G, but not a shortest one"
+                    } else {
+                        "not a path from S to G through open cells"
+                    };
+                    (Some(v.shortest), rules.to_string())
+                }
+                Err(_) => (Some(false), "the puzzle is not a maze".to_string()),
+            }
+        }
+        Task::Arc => {
+            if let Some(a) = answer.and_then(|a| arc::Grid::parse(a).ok()) {
+                correct = Some(arc::crop(prediction).is_ok_and(|p| p == a));
+            }
+            (None, String::new())
+        }
+    };
+    let answer_part = match correct {
+        Some(true) => "✓ equals the answer",
+        Some(false) => "✗ differs from the answer",
+        None => "",
+    };
+    let summary = [answer_part, &rules].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("; ");
+    Verdict { correct, valid, summary }
+}
+
 /// A token canvas drawn cell by cell, for predictions that are not valid puzzles.
 fn raw_grid(tokens: &[u8], width: usize, cell: impl Fn(u8) -> char) -> String {
     tokens.chunks(width.max(1)).map(|row| row.iter().map(|&v| cell(v)).collect::<String>() + "\n").collect()
@@ -166,6 +248,37 @@ mod tests {
         assert!(encode(Task::Arc, "01\n2", 900, 0).unwrap_err().to_string().contains("row 2 has 1"));
         assert!(encode(Task::Arc, "0a", 900, 0).is_err());
         assert_eq!(render(Task::Arc, &[0; 900], 0, 0), "(no grid: the top-left cell is not a colour)\n");
+    }
+
+    #[test]
+    fn verdicts_with_and_without_an_answer() {
+        let solution = "534678912672195348198342567859761423426853791713924856961537284287419635345286179";
+        let puzzle = encode(Task::Sudoku, SUDOKU, 81, 0).unwrap();
+        let solved = encode(Task::Sudoku, solution, 81, 0).unwrap().tokens;
+        let v = verdict(Task::Sudoku, &puzzle.tokens, &solved, 9, 9, Some(solution));
+        assert_eq!((v.correct, v.valid), (Some(true), Some(true)));
+        assert_eq!(v.summary, "✓ equals the answer; a complete grid with no conflict that keeps every given");
+        let v = verdict(Task::Sudoku, &puzzle.tokens, &puzzle.tokens, 9, 9, None);
+        assert_eq!((v.correct, v.valid), (None, Some(false)));
+        assert_eq!(v.summary, "51 cells still blank");
+        let mut wrong = solved;
+        wrong.swap(0, 1);
+        let v = verdict(Task::Sudoku, &puzzle.tokens, &wrong, 9, 9, Some(solution));
+        assert_eq!((v.correct, v.valid), (Some(false), Some(false)));
+        assert!(v.summary.contains("cells in conflict") && v.summary.contains("givens changed"), "{}", v.summary);
+
+        let m = encode(Task::Maze, "S  \n## \n  G\n", 100, 0).unwrap();
+        let path = encode(Task::Maze, "Soo\n##o\n  G\n", 100, 0).unwrap().tokens;
+        let v = verdict(Task::Maze, &m.tokens, &path, m.rows, m.cols, Some("Soo\n##o\n  G\n"));
+        assert_eq!((v.correct, v.valid), (Some(true), Some(true)), "{}", v.summary);
+        let v = verdict(Task::Maze, &m.tokens, &m.tokens, m.rows, m.cols, None);
+        assert_eq!((v.correct, v.valid, v.summary.as_str()), (None, Some(false), "not a path from S to G through open cells"));
+
+        let a = encode(Task::Arc, "12\n34", 900, 0).unwrap();
+        let v = verdict(Task::Arc, &a.tokens, &a.tokens, 2, 2, Some("12\n34"));
+        assert_eq!((v.correct, v.valid), (Some(true), None));
+        let v = verdict(Task::Arc, &a.tokens, &a.tokens, 2, 2, Some("1"));
+        assert_eq!(v.summary, "✗ differs from the answer");
     }
 
     #[test]

@@ -121,3 +121,18 @@ pub fn random_maze(seed: u32, rows: usize, cols: usize, hardness: f64) -> Result
         difficulty: format!("{} moves", g.distance),
     })
 }
+
+/// What can be said of a prediction (`tasks::puzzle::verdict`): `{correct, valid, summary}`,
+/// `correct` null without an answer, `valid` null for ARC.
+#[wasm_bindgen]
+pub fn verdict(
+    task_name: &str,
+    input: &[u32],
+    prediction: &[u32],
+    rows: usize,
+    cols: usize,
+    answer: Option<String>,
+) -> Result<JsValue, JsError> {
+    let v = puzzle::verdict(task(task_name)?, &tokens_u8(input), &tokens_u8(prediction), rows, cols, answer.as_deref());
+    to_js(&v)
+}

@@ -132,6 +132,15 @@ test("every gallery entry, loaded through the page, has the tokens Rust encodes"
           });
           assert.equal(error, undefined, `${task} entry ${i}`);
           assert.equal(sha(tokens), want[key], key);
+          if (task === "arc") {
+            // The task's demonstration pairs are shown beside its test input.
+            const { pairs, canvases, hidden } = await page.evaluate(() => ({
+              pairs: window.trmApp.state.selectedEntry.train.length,
+              canvases: document.querySelectorAll("#demo-list canvas").length,
+              hidden: document.getElementById("demos").hidden,
+            }));
+            assert.ok(pairs > 0 && !hidden && canvases === 2 * pairs, `${key}: ${pairs} pairs, ${canvases} canvases`);
+          }
           seen.push(key);
         }
       }
@@ -164,6 +173,8 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.ok(st.rendered >= 6, `every pass rendered (${st.rendered})`);
       assert.equal(st.max, "5");
       assert.equal(st.rows, 6);
+      // The gallery entry's answer is known: the verdict says how the prediction compares.
+      assert.match(await page.textContent("#verdict"), /^(✓ equals|✗ differs from) the answer; /);
       const input = Array.from(parseSudoku(await page.inputValue("#puzzle-text")).tokens);
       assert.equal(st.text, sudokuText(mockPass(input, 81, 11, 6, 1).tokens));
       // Scrub back to the first pass with the keyboard.
