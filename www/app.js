@@ -3,7 +3,7 @@
 
 import { TrmClient } from "./trm-client.js";
 import { prepCanvas, drawTokens, drawHalt, changedCells, arcExtent } from "./draw.js";
-import { readParams } from "./url-state.js";
+import { readParams, viewHash } from "./url-state.js";
 import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./puzzles.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,7 +17,7 @@ const TASK_HELP = {
 
 // ---------------------------------------------------------------- state
 
-const params = readParams(location.search, location.href);
+const params = readParams(location.search, location.href, location.hash);
 const state = {
   params,
   client: null,
@@ -248,6 +248,7 @@ function renderPass(index) {
   showVerdict(run, tokens);
   for (const tr of $("steps-table").tBodies[0].rows) tr.classList.toggle("current", Number(tr.dataset.pass) === index);
   state.metrics.renderedPasses++;
+  updateHash();
   if (state.metrics.firstPassMs == null) state.metrics.firstPassMs = performance.now();
 }
 
@@ -453,6 +454,7 @@ function selectEntry(index) {
   $("puzzle-text").value = text;
   state.entryText = text; // while the editor holds exactly this, the entry's answer applies
   state.selectedEntry = e;
+  updateHash();
   showDemonstrations(e);
   $("puzzle-id").value = String(resolvePuzzleId(e) ?? 0);
   validatePuzzleText();
@@ -520,6 +522,7 @@ function currentPuzzle() {
 }
 
 function validatePuzzleText() {
+  updateHash();
   let msg = "";
   try {
     const p = currentPuzzle();
@@ -757,11 +760,7 @@ async function loadModel(source, entry) {
     text.textContent = `${entry.name} is ready.`;
     bar.max = 1;
     bar.value = 1;
-    if (entry.url) {
-      const u = new URL(location.href);
-      u.searchParams.set("model", entry.name);
-      history.replaceState(null, "", u);
-    }
+    updateHash();
   } catch (e) {
     state.pendingEntry = null;
     text.textContent = `Could not load ${entry.name}.`;
@@ -890,6 +889,17 @@ function wireUi() {
   });
   $("puzzle-select").addEventListener("change", (e) => selectEntry(Number(e.target.value)));
   $("random-btn").addEventListener("click", newRandomPuzzle);
+  $("share-btn").addEventListener("click", () => copyText(viewLink({ embed: false }), "Link"));
+  $("embed-btn").addEventListener("click", () =>
+    copyText(`<iframe src="${viewLink({ embed: true })}" title="Tiny Recursive Model: ${TASKS[state.task].name}" width="100%" height="640" style="border:0;max-width:760px" loading="lazy"></iframe>`, "Embed code"),
+  );
+  $("png-btn").addEventListener("click", savePng);
+  if (params.embed) {
+    document.body.classList.add("embed");
+    const full = new URL(location.href);
+    full.hash = full.hash.replace(/(^#|&)embed=1/, "$1");
+    $("full-demo").href = full.href;
+  }
   let timer = null;
   $("puzzle-text").addEventListener("input", () => {
     state.puzzleTouched = true;
@@ -970,7 +980,7 @@ async function main() {
   // Which model: the URL's, else the first listed (these are small).
   let entry = null;
   if (params.model && params.model !== "none") entry = findModel(params.model);
-  else if (params.model !== "none" && state.models.length) entry = state.models[0];
+  else if (params.model !== "none" && state.models.length) entry = state.models.find((m) => m.task === params.task) ?? state.models[0];
   if (entry?.index != null) $("model-select").value = String(entry.index);
   const task = params.task ?? entry?.task ?? state.models[0]?.task ?? "sudoku";
   setTask(task);
@@ -978,12 +988,82 @@ async function main() {
     const i = state.entries.findIndex((e, k) => e.name === params.puzzle || e.key === params.puzzle || String(k) === params.puzzle);
     if (i >= 0) selectEntry(i);
     else showWarning(`There is no example "${params.puzzle}" for ${TASKS[task].name}; showing the first one.`, { kind: "url" });
+  } else if (params.text != null) {
+    $("puzzle-text").value = params.text;
+    state.puzzleTouched = true;
+    validatePuzzleText();
   }
   updateButtons();
   await ready;
   if (!state.client?.isReady) return;
   if (entry) await loadModel(entry.url, entry);
-  if (params.autosolve && state.info) await solveCurrent();
+  if (params.autosolve && state.info) {
+    await solveCurrent();
+    if (params.step != null && state.run?.passes.length) {
+      $("follow").checked = false;
+      renderPass(params.step);
+    }
+  }
+  state.started = true;
+  updateHash();
+}
+
+/** The view as a link: written into the address bar (replacing, not adding history). */
+function viewLink({ embed = params.embed } = {}) {
+  const e = state.selectedEntry;
+  const text = $("puzzle-text").value;
+  const fromGallery = e && e.key !== `${e.task}:random` && text === state.entryText;
+  const run = state.run?.passes.length ? state.run : null;
+  const hash = viewHash({
+    task: state.task,
+    puzzle: fromGallery ? e.key : null,
+    text: fromGallery ? null : text,
+    model: state.modelEntry?.index != null ? state.modelEntry.name : null,
+    solve: !!run,
+    step: run ? state.view : null,
+    embed,
+  });
+  const u = new URL(location.href);
+  u.hash = hash;
+  return u.href;
+}
+
+let hashTimer = null;
+function updateHash() {
+  // The start-up reads the address; it must not rewrite it first. At most one write per 100 ms,
+  // always of the latest view.
+  if (!state.started || hashTimer) return;
+  hashTimer = setTimeout(() => {
+    hashTimer = null;
+    history.replaceState(null, "", viewLink());
+  }, 100);
+}
+
+async function copyText(text, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    $("share-status").textContent = `${what} copied.`;
+  } catch {
+    // No clipboard permission (an iframe, an old browser): show it to copy by hand.
+    $("share-text").value = text;
+    $("share-text").hidden = false;
+    $("share-text").select();
+    $("share-status").textContent = `Copy the ${what.toLowerCase()} below.`;
+  }
+}
+
+function savePng() {
+  const run = state.run;
+  const name = `trm-${run?.task ?? state.task}-${run ? `step${run.passes[state.view]?.step ?? 0}` : "input"}.png`;
+  const canvas = run ? $("grid-canvas") : $("input-canvas");
+  canvas.toBlob((blob) => {
+    if (!blob) return;
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }, "image/png");
 }
 
 window.trmApp = {

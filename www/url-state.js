@@ -1,13 +1,19 @@
 // The page's state in its URL, parsed defensively: anything unexpected is ignored with a notice
 // the page shows, never an error. `base` is the page's own address (models load only from it).
 
-export function readParams(search, base) {
+/**
+ * The parameters of the page's address: the query (`?…`) and the fragment (`#…`, where the page
+ * writes its state, so a link restores the view); the fragment wins.
+ */
+export function readParams(search, base, hash = "") {
   const notices = [];
-  let p;
-  try {
-    p = new URLSearchParams(typeof search === "string" ? search : "");
-  } catch {
-    p = new URLSearchParams();
+  const p = new URLSearchParams();
+  for (const part of [search, typeof hash === "string" ? hash.replace(/^#/, "") : ""]) {
+    try {
+      for (const [k, v] of new URLSearchParams(typeof part === "string" ? part : "")) p.set(k, v);
+    } catch {
+      // not a query string: nothing to read
+    }
   }
   const get = (k, max = 500) => {
     const v = p.get(k);
@@ -18,7 +24,7 @@ export function readParams(search, base) {
     }
     return v.trim();
   };
-  const out = { backend: "auto", model: null, task: null, puzzle: null, steps: null, inner: false, halt: false, autosolve: false, sw: true, notices };
+  const out = { backend: "auto", model: null, task: null, puzzle: null, text: null, steps: null, step: null, inner: false, halt: false, autosolve: false, embed: false, sw: true, notices };
   const backend = get("backend", 20);
   if (backend != null && backend !== "") {
     const b = backend.toLowerCase();
@@ -43,6 +49,18 @@ export function readParams(search, base) {
   const task = get("task", 20);
   if (task) out.task = task.toLowerCase(); // checked against the task table once it has loaded
   out.puzzle = get("puzzle", 200);
+  // A puzzle of the visitor's own (30 lines of 30 cells fit).
+  const text = p.get("text");
+  if (text != null) {
+    if (text.length <= 2000) out.text = text;
+    else notices.push(`Ignored the URL parameter "text": too long.`);
+  }
+  const step = get("step", 10);
+  if (step) {
+    const n = Number(step);
+    if (Number.isInteger(n) && n >= 0 && n <= 100000) out.step = n;
+    else notices.push(`Ignored step=${step}: use a whole number.`);
+  }
   const steps = get("steps", 10);
   if (steps) {
     const n = Number(steps);
@@ -53,6 +71,23 @@ export function readParams(search, base) {
   out.inner = flag("inner");
   out.halt = flag("halt");
   out.autosolve = flag("autosolve");
+  out.embed = flag("embed");
   out.sw = (get("sw", 10) ?? "1") !== "0";
   return out;
+}
+
+/**
+ * The fragment that restores a view: task, puzzle (a gallery id, or the text itself), model,
+ * the pass on view, embed mode. Only what differs from the defaults is written.
+ */
+export function viewHash({ task, puzzle = null, text = null, model = null, step = null, embed = false, solve = false }) {
+  const p = new URLSearchParams();
+  if (task) p.set("task", task);
+  if (puzzle) p.set("puzzle", puzzle);
+  else if (text) p.set("text", text);
+  if (model) p.set("model", model);
+  if (solve) p.set("autosolve", "1");
+  if (step != null) p.set("step", String(step));
+  if (embed) p.set("embed", "1");
+  return `#${p.toString()}`;
 }

@@ -234,6 +234,70 @@ test("the Sudoku grid is edited in place; passes play back and the halting line 
   });
 });
 
+test("the address holds the view: a copied link restores it; embed mode shows only the puzzle", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      await page.selectOption("#task-select", "maze");
+      await page.waitForFunction(() => window.trm.info?.task === "maze" && document.body.dataset.state === "loaded");
+      await page.selectOption("#puzzle-select", "3");
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      await page.click("#prev-btn");
+      const want = await page.evaluate(() => ({
+        key: window.trmApp.state.selectedEntry.key,
+        view: window.trmApp.state.view,
+        grid: document.getElementById("grid-text").textContent,
+      }));
+      await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+      await page.click("#share-btn");
+      await page.waitForFunction(() => /Link copied/.test(document.getElementById("share-status").textContent));
+      const link = await page.evaluate(() => navigator.clipboard.readText());
+      assert.match(link, /#task=maze&puzzle=maze%3Amaze-[^&]+&model=mock-maze&autosolve=1&step=1$/);
+      await page.waitForFunction((l) => location.href === l, link, { timeout: 5_000 }).catch(() => {});
+      assert.equal(await page.evaluate(() => location.href), link, "the address bar holds the same view");
+
+      // The link in a fresh page: same task, puzzle, model and pass on view.
+      const other = await openPage(browser, link);
+      try {
+        await other.page.waitForFunction(() => window.trmApp?.state.run?.result && window.trmApp.state.view === 1, null, { timeout: 60_000 });
+        const got = await other.page.evaluate(() => ({
+          key: window.trmApp.state.selectedEntry.key,
+          view: window.trmApp.state.view,
+          grid: document.getElementById("grid-text").textContent,
+        }));
+        assert.deepEqual(got, want);
+        assert.deepEqual(other.errors, [], dump(other.log, other.errors));
+      } finally {
+        await other.context.close();
+      }
+
+      // A puzzle of one's own travels as text; embed mode hides all but the puzzle and its timeline.
+      await page.fill("#puzzle-text", "S o\n#o#\n  G\n");
+      await page.click("#embed-btn");
+      await page.waitForFunction(() => /Embed code copied/.test(document.getElementById("share-status").textContent));
+      const snippet = await page.evaluate(() => navigator.clipboard.readText());
+      const src = /<iframe src="([^"]+)"/.exec(snippet)?.[1];
+      assert.ok(src && /&embed=1/.test(src) && /text=S\+o%0A/.test(src), snippet);
+      const embed = await openPage(browser, src.replaceAll("&amp;", "&"));
+      try {
+        await waitForState(embed.page, ["loaded", "solved", "error"]);
+        assert.equal(await embed.page.inputValue("#puzzle-text"), "S o\n#o#\n  G\n");
+        for (const hidden of ["#model-panel", "#puzzle-panel", "footer"]) assert.equal(await embed.page.isVisible(hidden), false, hidden);
+        for (const shown of ["#solve-btn", "#input-canvas", "#full-demo"]) assert.equal(await embed.page.isVisible(shown), true, shown);
+        assert.doesNotMatch(await embed.page.getAttribute("#full-demo", "href"), /embed=1/);
+        assert.deepEqual(embed.errors, [], dump(embed.log, embed.errors));
+      } finally {
+        await embed.context.close();
+      }
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 test("inner updates stream as passes of their own", T, async () => {
   await withSite(mockSite(), async (srv) => {
     const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&inner=1&steps=2`);

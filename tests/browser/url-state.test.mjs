@@ -1,7 +1,7 @@
 // www/url-state.js in Node: the page's URL parameters, parsed defensively.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readParams } from "../../www/url-state.js";
+import { readParams, viewHash } from "../../www/url-state.js";
 
 const BASE = "https://example.org/trm/";
 
@@ -9,7 +9,7 @@ test("valid parameters are read", () => {
   const p = readParams("?backend=CPU&model=sudoku-small&task=Maze&puzzle=easy-1&steps=8&inner=1&halt=yes&autosolve=on&sw=0", BASE);
   assert.deepEqual(
     { ...p, notices: p.notices.length },
-    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", steps: 8, inner: true, halt: true, autosolve: true, sw: false, notices: 0 },
+    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", text: null, steps: 8, step: null, inner: true, halt: true, autosolve: true, embed: false, sw: false, notices: 0 },
   );
   assert.equal(readParams("?model=preset:sudoku-mlp", BASE).model, "preset:sudoku-mlp");
   assert.equal(readParams("?model=models/x.safetensors", BASE).model, "models/x.safetensors");
@@ -28,4 +28,14 @@ test("anything else is ignored with a notice, never an error", () => {
     assert.doesNotThrow(() => readParams(junk, BASE));
   }
   assert.equal(readParams("?model=javascript:alert(1)", BASE).model, null);
+});
+
+test("the fragment holds a view; it wins over the query; a written view reads back", () => {
+  const text = "S  \n## \n  G\n";
+  const hash = viewHash({ task: "maze", text, model: "maze-small", step: 5, embed: true, solve: true });
+  const p = readParams("?task=sudoku&model=other", BASE, hash);
+  assert.deepEqual([p.task, p.text, p.model, p.step, p.embed, p.autosolve, p.puzzle], ["maze", text, "maze-small", 5, true, true, null]);
+  assert.equal(readParams("", BASE, viewHash({ task: "sudoku", puzzle: "easy-3", text })).text, null, "a gallery id rather than its text");
+  assert.equal(readParams("", BASE, `#text=${"x".repeat(2001)}`).notices.length, 1);
+  assert.equal(readParams("", BASE, "#step=-2").step, null);
 });
