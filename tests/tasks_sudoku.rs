@@ -231,3 +231,25 @@ proptest! {
         check_generated(&g, want);
     }
 }
+
+/// Found by the `sudoku_text` fuzz target: sparse givens that contradict each other only deep
+/// in the search (minutes unbounded). A bounded solve gives up quickly instead; the data
+/// checker reports such a row.
+#[test]
+fn a_grid_built_to_defeat_the_search_is_bounded() {
+    let grid = Grid::parse(
+        "000000008000012000000000000000080000000000000000000002763000000000000000002763000",
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    assert_eq!(solve_within(&grid, trm::tasks::data::SOLVE_BUDGET), None);
+    let secs = t.elapsed().as_secs_f64();
+    assert!(secs < 30.0, "gave up after {secs:.1} s");
+    let hard = Grid::parse(HARD).unwrap();
+    let guesses = solve_stats(&hard).guesses;
+    assert!(guesses < trm::tasks::data::SOLVE_BUDGET / 100, "a famous hard puzzle needs {guesses} guesses");
+    assert_eq!(solve_within(&hard, trm::tasks::data::SOLVE_BUDGET), Some(Solution::Unique(Grid::parse(HARD_SOLUTION).unwrap())));
+    let row = format!("{},{},{},0\n", "x", grid.to_line(), HARD_SOLUTION);
+    let report = trm::tasks::data::check(&format!("{}\n{row}", CSV_HEADER)).unwrap();
+    assert!(report.to_string().contains("could not decide within 1000000 guesses"), "{report}");
+}

@@ -11,7 +11,7 @@ mod solver;
 pub use augment::Augmentation;
 pub use generate::{Generated, Generator, generate, generate_csv, generate_with_givens};
 pub use grade::{Difficulty, EXTREME_GUESSES, Grading, Technique, grade};
-pub use solver::{Solution, SolveStats, count_solutions, solve, solve_stats};
+pub use solver::{Solution, SolveStats, count_solutions, solve, solve_stats, solve_within};
 
 use super::{Result, TaskError, csv_data_lines, parse_rating, split_csv_row};
 use std::fmt;

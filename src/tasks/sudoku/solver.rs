@@ -178,6 +178,8 @@ pub struct SolveStats {
     pub guesses: u64,
     /// The first solution found.
     pub first: Option<Grid>,
+    /// The search stopped at its guess budget before it could decide (see [`solve_within`]).
+    pub gave_up: bool,
 }
 
 /// Result of [`solve`].
@@ -203,6 +205,8 @@ impl Solution {
 
 struct Search<'a, R> {
     limit: usize,
+    /// Stop after this many guesses (the search then reports `gave_up`).
+    max_guesses: u64,
     stats: SolveStats,
     rng: Option<&'a mut R>,
 }
@@ -228,6 +232,10 @@ impl<R: Rng> Search<'_, R> {
             digits[..n].shuffle(rng);
         }
         for &bit in &digits[..n] {
+            if self.stats.guesses >= self.max_guesses {
+                self.stats.gave_up = true;
+                return;
+            }
             self.stats.guesses += 1;
             let mut child = *s;
             child.cand[cell] = bit;
@@ -236,20 +244,22 @@ impl<R: Rng> Search<'_, R> {
             if child.propagate(&mut q) {
                 self.run(&child);
             }
-            if self.stats.solutions >= self.limit {
+            if self.stats.solutions >= self.limit || self.stats.gave_up {
                 return;
             }
         }
     }
 }
 
-fn search_grid<R: Rng>(grid: &Grid, limit: usize, rng: Option<&mut R>) -> SolveStats {
+fn search_grid<R: Rng>(grid: &Grid, limit: usize, max_guesses: u64, rng: Option<&mut R>) -> SolveStats {
     let mut search = Search {
         limit: limit.max(1),
+        max_guesses,
         stats: SolveStats {
             solutions: 0,
             guesses: 0,
             first: None,
+            gave_up: false,
         },
         rng,
     };
@@ -259,9 +269,21 @@ fn search_grid<R: Rng>(grid: &Grid, limit: usize, rng: Option<&mut R>) -> SolveS
     search.stats
 }
 
-/// Solves `grid`, telling whether its solution is unique.
+/// Solves `grid`, telling whether its solution is unique. Unbounded: for grids that do not
+/// come from a person (generated or from a dataset); see [`solve_within`] for the others.
 pub fn solve(grid: &Grid) -> Solution {
-    let stats = solve_stats(grid);
+    verdict(solve_stats(grid))
+}
+
+/// [`solve`] with at most `max_guesses` guesses; `None` when that was not enough to decide.
+/// A typed-in grid can take the exact search very long: sparse givens that contradict each
+/// other only deep in the search (the fuzzer found some needing minutes) must be bounded.
+pub fn solve_within(grid: &Grid, max_guesses: u64) -> Option<Solution> {
+    let stats = search_grid::<rand::rngs::SmallRng>(grid, 2, max_guesses, None);
+    (!stats.gave_up).then(|| verdict(stats))
+}
+
+fn verdict(stats: SolveStats) -> Solution {
     match (stats.solutions, stats.first) {
         (1, Some(g)) => Solution::Unique(g),
         (n, Some(g)) if n > 1 => Solution::Multiple(g),
@@ -271,12 +293,12 @@ pub fn solve(grid: &Grid) -> Solution {
 
 /// Exhaustive search for up to 2 solutions, with the effort spent.
 pub fn solve_stats(grid: &Grid) -> SolveStats {
-    search_grid::<rand::rngs::SmallRng>(grid, 2, None)
+    search_grid::<rand::rngs::SmallRng>(grid, 2, u64::MAX, None)
 }
 
 /// Number of solutions of `grid`, counting no further than `limit` (use 2 for uniqueness).
 pub fn count_solutions(grid: &Grid, limit: usize) -> usize {
-    search_grid::<rand::rngs::SmallRng>(grid, limit, None).solutions
+    search_grid::<rand::rngs::SmallRng>(grid, limit, u64::MAX, None).solutions
 }
 
 /// A uniformly shuffled search from the empty grid: a random complete valid grid.
@@ -287,7 +309,7 @@ pub(crate) fn random_solution<R: Rng>(rng: &mut R) -> Grid {
     let mut cells = [0u8; 81];
     cells[..9].copy_from_slice(&first);
     let grid = Grid::from_cells(cells).unwrap_or_default();
-    search_grid(&grid, 1, Some(rng)).first.unwrap_or_default()
+    search_grid(&grid, 1, u64::MAX, Some(rng)).first.unwrap_or_default()
 }
 
 /// True if naked and hidden singles alone fill the grid (no search needed).
