@@ -3,12 +3,14 @@
 // as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v2";
+const SHELL_CACHE = "trm-shell-v3";
 const REQUIRED = [
   "./",
   "./index.html",
   "./app.js",
   "./style.css",
+  "./manifest.webmanifest",
+  "./icon.svg",
   "./puzzles.js",
   "./draw.js",
   "./url-state.js",
