@@ -27,7 +27,9 @@ import {
 import { mockPass } from "./fixtures/mock-trm.js";
 import { loadPuzzles, encodePuzzle, puzzleText } from "../../www/puzzles.js";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, mkdtempSync, cpSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { startServer } from "../../scripts/serve.mjs";
 import path from "node:path";
 
 const sudokuText = (tokens) => puzzleText("sudoku", tokens);
@@ -597,5 +599,29 @@ test("works offline after one visit (service worker + cached weights)", T, async
   } finally {
     await context.close();
     if (!closed) await srv.close();
+  }
+});
+
+test("works from a sub-path of a static host (a project page at /<repo>/), service worker included", T, async () => {
+  // The site folder as a static host would hold it, under /trm/ (the big runtime is the stand-in).
+  const root = mkdtempSync(path.join(tmpdir(), "trm-site-"));
+  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !f.endsWith("trm_bg.wasm") });
+  const overrides = Object.fromEntries(Object.entries(mockSite()).map(([k, v]) => [`/trm${k}`, v]));
+  const paths = [];
+  const srv = await startServer({ root, port: 0, overrides, onRequest: (p) => paths.push(p) });
+  const { page, context, errors, log } = await openPage(browser, null, { serviceWorkers: "allow" });
+  try {
+    await page.goto(`${srv.url}trm/?backend=cpu`);
+    assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    assert.equal(new URL(scope).pathname, "/trm/");
+    await page.click("#solve-btn");
+    assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+    assert.deepEqual(paths.filter((p) => !p.startsWith("/trm/")), [], "every request stays under the sub-path");
+    assert.deepEqual(errors, [], dump(log, errors));
+  } finally {
+    await context.close();
+    await srv.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });
