@@ -135,8 +135,8 @@ async function main() {
     console.error("bench-web: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)");
     process.exit(1);
   }
-  if (!opts.url && !existsSync(path.join(WWW, "pkg", "trm.js"))) {
-    console.error("bench-web: www/pkg/trm.js is missing: build the wasm runtime first");
+  if (!opts.url && !existsSync(path.join(WWW, "pkg", "wasm", "trm.js"))) {
+    console.error("bench-web: www/pkg/wasm/trm.js is missing: build the wasm runtime first");
     process.exit(1);
   }
   let models = opts.models;

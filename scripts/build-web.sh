@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Build the browser runtime (www/pkg/trm*) and the puzzle codecs (www/pkg/trm_tasks*): the crate
-# for wasm32 (SIMD128 from .cargo/config.toml), wasm-bindgen at the version Cargo.lock pins, then
-# wasm-opt from npm's binaryen (Debian's is too old and silently breaks the module). Prints the
-# sizes.
+# Build the package's wasm into pkg/wasm: the browser runtime (trm*) and the puzzle codecs
+# (trm_tasks*): the crate for wasm32 (SIMD128 from .cargo/config.toml), wasm-bindgen at the
+# version Cargo.lock pins, then wasm-opt from npm's binaryen (Debian's is too old and silently
+# breaks the module). Then the demo takes the package like any user would: pkg/ is copied to
+# www/pkg/. Prints the sizes.
 # Usage: scripts/build-web.sh [--no-opt]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +13,9 @@ cd "$(dirname "$0")/.."
 # loads the second first, so puzzles work while the runtime downloads.
 build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL
   cargo build --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
-  wasm-bindgen --target web --no-typescript --out-dir www/pkg --out-name "$3" \
+  wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$3" \
     "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$2/trm.wasm"
-  local out="www/pkg/$3_bg.wasm"
+  local out="pkg/wasm/$3_bg.wasm"
   if [ "$OPT" = 1 ]; then
     node_modules/.bin/wasm-opt "$4" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-reference-types --enable-multivalue --enable-sign-ext --enable-mutable-globals \
@@ -27,3 +28,6 @@ OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
 build model web trm -O2
 build "" web-tasks trm_tasks -Oz
+rm -rf www/pkg
+cp -r pkg www/pkg
+echo "pkg/ copied to www/pkg/"

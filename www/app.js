@@ -1,10 +1,10 @@
 // The demo page: pick a model and a puzzle, solve, and step through every pass.
-// All compute happens in the worker (trm-client.js); this file only renders.
+// All compute happens in the worker (pkg/trm-client.js); this file only renders.
 
-import { TrmClient } from "./trm-client.js";
+import { TrmClient } from "./pkg/trm-client.js";
 import { prepCanvas, drawTokens, drawHalt, changedCells, arcExtent } from "./draw.js";
 import { readParams, viewHash } from "./url-state.js";
-import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./puzzles.js";
+import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./pkg/puzzles.js";
 
 const $ = (id) => document.getElementById(id);
 

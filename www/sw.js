@@ -3,7 +3,7 @@
 // as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v3";
+const SHELL_CACHE = "trm-shell-v4";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -11,17 +11,17 @@ const REQUIRED = [
   "./style.css",
   "./manifest.webmanifest",
   "./icon.svg",
-  "./puzzles.js",
+  "./pkg/puzzles.js",
   "./draw.js",
   "./url-state.js",
-  "./pkg/trm_tasks.js",
-  "./pkg/trm_tasks_bg.wasm",
-  "./trm-client.js",
-  "./worker.js",
+  "./pkg/wasm/trm_tasks.js",
+  "./pkg/wasm/trm_tasks_bg.wasm",
+  "./pkg/trm-client.js",
+  "./pkg/worker.js",
 ];
 const OPTIONAL = [
-  "./pkg/trm.js",
-  "./pkg/trm_bg.wasm",
+  "./pkg/wasm/trm.js",
+  "./pkg/wasm/trm_bg.wasm",
   "./models/models.json",
   "./data/sudoku-gallery.json",
   "./data/maze-gallery.json",

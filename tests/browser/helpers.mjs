@@ -12,7 +12,7 @@ export const WWW = path.join(ROOT, "www");
 export const EXPECTED_DIR = path.join(HERE, "expected");
 export const MOCK_RUNTIME = readFileSync(path.join(HERE, "fixtures", "mock-trm.js"));
 
-export const PKG_PRESENT = existsSync(path.join(WWW, "pkg", "trm.js")) && existsSync(path.join(WWW, "pkg", "trm_bg.wasm"));
+export const PKG_PRESENT = existsSync(path.join(WWW, "pkg", "wasm", "trm.js")) && existsSync(path.join(WWW, "pkg", "wasm", "trm_bg.wasm"));
 
 export const CHROMIUM =
   process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? null;
@@ -29,8 +29,8 @@ export const BROWSER_SKIP = !playwright
   ? "playwright-core is not installed (run npm install)"
   : !CHROMIUM
     ? "no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)"
-    : !existsSync(path.join(WWW, "pkg", "trm_tasks_bg.wasm"))
-      ? "www/pkg/trm_tasks_bg.wasm (the page's puzzle codecs) is missing: run scripts/build-web.sh"
+    : !existsSync(path.join(WWW, "pkg", "wasm", "trm_tasks_bg.wasm"))
+      ? "www/pkg/wasm/trm_tasks_bg.wasm (the page's puzzle codecs) is missing: run scripts/build-web.sh"
       : null;
 
 export const CHROMIUM_ARGS = [

@@ -25,7 +25,7 @@ import {
   EXPECTED_DIR,
 } from "./helpers.mjs";
 import { mockPass } from "./fixtures/mock-trm.js";
-import { loadPuzzles, encodePuzzle, puzzleText } from "../../www/puzzles.js";
+import { loadPuzzles, encodePuzzle, puzzleText } from "../../pkg/puzzles.js";
 import { createHash } from "node:crypto";
 import { readFileSync, mkdtempSync, cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,7 +43,7 @@ if (SKIP) test("prerequisites of the browser tests", () => assert.fail(SKIP));
 let browser;
 before(async () => {
   if (SKIP) return;
-  await loadPuzzles(readFileSync(path.join(WWW, "pkg", "trm_tasks_bg.wasm")));
+  await loadPuzzles(readFileSync(path.join(WWW, "pkg", "wasm", "trm_tasks_bg.wasm")));
   browser = await launchBrowser();
 });
 after(async () => {
@@ -55,8 +55,8 @@ const SLOW_MODEL = mockModel({ task: "sudoku", steps: 12, stepMs: 150 });
 const MAZE_MODEL = mockModel({ task: "maze", steps: 3 });
 function mockSite(extra = {}) {
   return {
-    "/pkg/trm.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
-    "/pkg/trm_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
+    "/pkg/wasm/trm.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
+    "/pkg/wasm/trm_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
     "/models/models.json": JSON.stringify([
       { name: "mock-sudoku", url: "models/mock-sudoku.safetensors?v=1", task: "sudoku", note: "mock" },
       { name: "mock-maze", url: "models/mock-maze.safetensors", task: "maze" },
@@ -83,12 +83,12 @@ function dump(log, errors) {
 }
 
 test("without the wasm runtime the page says so clearly and keeps working", T, async () => {
-  await withSite({ "/pkg/trm.js": null, "/pkg/trm_bg.wasm": null }, async (srv) => {
+  await withSite({ "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null }, async (srv) => {
     const { page, context, errors, log } = await openPage(browser, srv.url);
     try {
       assert.equal(await waitForState(page, ["error"], 30_000), "error");
       const msgs = await errorTexts(page);
-      assert.ok(msgs.some((m) => /runtime is not built/i.test(m) && /pkg\/trm\.js/.test(m)), `error shown: ${JSON.stringify(msgs)}`);
+      assert.ok(msgs.some((m) => /runtime is not built/i.test(m) && /pkg\/wasm\/trm\.js/.test(m)), `error shown: ${JSON.stringify(msgs)}`);
       assert.match(await page.textContent("#backend-badge"), /No runtime/);
       assert.equal(await page.evaluate(() => typeof window.trm), "undefined");
       // Still usable (the puzzle codecs are their own module): switch task, the puzzle box
@@ -115,7 +115,7 @@ test("without the wasm runtime the page says so clearly and keeps working", T, a
 test("every gallery entry, loaded through the page, has the tokens Rust encodes", T, async () => {
   const want = JSON.parse(readFileSync(path.join(EXPECTED_DIR, "gallery-tokens.json"), "utf8"));
   const sha = (tokens) => createHash("sha256").update(Uint8Array.from(tokens)).digest("hex");
-  await withSite({ "/pkg/trm.js": null, "/pkg/trm_bg.wasm": null }, async (srv) => {
+  await withSite({ "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null }, async (srv) => {
     const { page, context, errors, log } = await openPage(browser, srv.url);
     try {
       await waitForState(page, ["error"], 30_000);
@@ -605,7 +605,7 @@ test("works offline after one visit (service worker + cached weights)", T, async
 test("works from a sub-path of a static host (a project page at /<repo>/), service worker included", T, async () => {
   // The site folder as a static host would hold it, under /trm/ (the big runtime is the stand-in).
   const root = mkdtempSync(path.join(tmpdir(), "trm-site-"));
-  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !f.endsWith("trm_bg.wasm") });
+  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !f.endsWith("/trm_bg.wasm") });
   const overrides = Object.fromEntries(Object.entries(mockSite()).map(([k, v]) => [`/trm${k}`, v]));
   const paths = [];
   const srv = await startServer({ root, port: 0, overrides, onRequest: (p) => paths.push(p) });

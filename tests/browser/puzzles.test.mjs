@@ -1,4 +1,4 @@
-// www/puzzles.js: the Rust puzzle codecs (pkg/trm_tasks, built by scripts/build-web.sh) as the
+// pkg/puzzles.js: the Rust puzzle codecs (pkg/wasm/trm_tasks, built by scripts/build-web.sh) as the
 // page uses them, run in Node. Expected values come from the Rust side: the gallery token
 // hashes from tests/tasks_gallery.rs.
 
@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { WWW, EXPECTED_DIR } from "./helpers.mjs";
-import { TASKS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, LEVELS } from "../../www/puzzles.js";
+import { ROOT, WWW, EXPECTED_DIR } from "./helpers.mjs";
+import { TASKS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, LEVELS } from "../../pkg/puzzles.js";
 
-const WASM = path.join(WWW, "pkg", "trm_tasks_bg.wasm");
+const WASM = path.join(ROOT, "pkg", "wasm", "trm_tasks_bg.wasm");
 const SUDOKU = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79";
 const sha = (tokens) => createHash("sha256").update(Uint8Array.from(tokens)).digest("hex");
 

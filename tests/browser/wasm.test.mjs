@@ -7,7 +7,7 @@
 //  (d) cached weights: a second load makes no network request for them;
 //  (e) device loss after step 1 on WebGPU: the solve completes on the CPU with fellBack set, and
 //      steps 2..n equal the native CLI's (a CPU run).
-// Skipped (with a message) when www/pkg/trm.js is absent; everything else is a failure.
+// Skipped (with a message) when www/pkg/wasm/trm.js is absent; everything else is a failure.
 //
 // Expected files (from the native CLI, or from a parity fixture's reference outputs with
 // `node tests/browser/make-expected.mjs <fixture dir> <model_url>`), one per fixture model:
@@ -34,7 +34,7 @@ import {
   comparePasses,
 } from "./helpers.mjs";
 
-const SKIP = BROWSER_SKIP ?? (PKG_PRESENT ? false : "www/pkg/trm.js is absent: build the wasm runtime first (the wasm build script writes www/pkg/)");
+const SKIP = BROWSER_SKIP ?? (PKG_PRESENT ? false : "www/pkg/wasm/trm.js is absent: build the wasm runtime first (scripts/build-web.sh)");
 const T = { timeout: 900_000, skip: SKIP };
 // Nothing here may pass green by skipping: a missing prerequisite is a failure that says what to do.
 if (SKIP) test("prerequisites of the browser tests", () => assert.fail(SKIP));

@@ -91,7 +91,7 @@ function plain(v) {
 }
 
 async function runtimeMissingMessage(err) {
-  const url = new URL("./pkg/trm.js", import.meta.url).href;
+  const url = new URL("./wasm/trm.js", import.meta.url).href;
   let status = null;
   try {
     const r = await fetch(url, { cache: "no-store" });
@@ -100,22 +100,22 @@ async function runtimeMissingMessage(err) {
     /* offline or blocked */
   }
   if (status === 404) {
-    return "The WebAssembly runtime is not built: www/pkg/trm.js was not found (HTTP 404). Build it with the wasm build script (see the README), then reload.";
+    return "The WebAssembly runtime is not built: pkg/wasm/trm.js was not found (HTTP 404). Build it with the wasm build script (see the README), then reload.";
   }
-  return `Could not load the WebAssembly runtime (www/pkg/trm.js): ${messageOf(err)}`;
+  return `Could not load the WebAssembly runtime (pkg/wasm/trm.js): ${messageOf(err)}`;
 }
 
 async function init(backend) {
   try {
     try {
-      wasm = await import("./pkg/trm.js");
+      wasm = await import("./wasm/trm.js");
     } catch (e) {
       throw new Error(await runtimeMissingMessage(e));
     }
     try {
       await wasm.default();
     } catch (e) {
-      throw new Error(`Could not start the WebAssembly runtime (www/pkg/trm_bg.wasm): ${messageOf(e)}`);
+      throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/trm_bg.wasm): ${messageOf(e)}`);
     }
     session = await wasm.Session.create(backend);
     post({

@@ -1,9 +1,9 @@
-// The puzzle codecs of the page: the Rust ones (src/tasks, bound in src/web/puzzles.rs) compiled
-// to the small pkg/trm_tasks module, so the page, the CLI and the trainer share one
+// The puzzle codecs: the Rust ones (src/tasks, bound in src/web/puzzles.rs) compiled to the
+// small wasm/trm_tasks module, so the page, the CLI and the trainer share one
 // implementation. It loads before the model runtime, so puzzles can be parsed, checked,
 // generated and drawn while the model downloads. Call `loadPuzzles()` before anything else here.
 
-import init, * as codec from "./pkg/trm_tasks.js";
+import init, * as codec from "./wasm/trm_tasks.js";
 
 /** id -> { id, name, seqLen, vocab }: the reference layout of each task. Filled by loadPuzzles. */
 export let TASKS = {};

@@ -1,0 +1,75 @@
+// Types of puzzles.js: the Rust puzzle codecs (wasm/trm_tasks) for Sudoku, mazes and ARC.
+
+export type Task = "sudoku" | "maze" | "arc";
+
+export interface TaskRow {
+  id: Task;
+  name: string;
+  seqLen: number;
+  vocab: number;
+}
+
+/** The reference layout of each task, filled by `loadPuzzles`. */
+export declare let TASKS: Record<Task, TaskRow>;
+
+/** Loads the codec module; `source` (bytes or a URL of trm_tasks_bg.wasm) is for Node. */
+export declare function loadPuzzles(source?: BufferSource | URL | string): Promise<Record<Task, TaskRow>>;
+
+/** The task a model config reads, or null. */
+export declare function taskOf(config: { seq_len: number; vocab_size: number } | null | undefined): Task | null;
+
+export interface Encoded {
+  task: Task;
+  tokens: Uint32Array;
+  /** The puzzle's own size on the model's canvas. */
+  rows: number;
+  cols: number;
+  /** Side of the model's square canvas (9 for Sudoku). */
+  side: number;
+  /** Worth telling, but not errors (a maze without a goal). */
+  notes: string[];
+}
+
+/** Puzzle text -> tokens for a model reading `seqLen` tokens. Throws an Error saying what is wrong. */
+export declare function encodePuzzle(task: Task, text: string, seqLen?: number, testIndex?: number): Encoded;
+
+/** The text of a token canvas (an input or a prediction), cropped to rows x cols. */
+export declare function puzzleText(task: Task, tokens: ArrayLike<number>, rows?: number, cols?: number): string;
+
+/** Sudoku cells (0..80) that repeat a digit in their row, column or box. */
+export declare function sudokuConflicts(tokens: ArrayLike<number>): Set<number>;
+
+export interface Verdict {
+  /** Every cell equals the answer; null without one. */
+  correct: boolean | null;
+  /** The task's rules hold without an answer key; null for ARC. */
+  valid: boolean | null;
+  summary: string;
+}
+
+export declare function judge(
+  task: Task,
+  input: ArrayLike<number>,
+  prediction: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  answer?: string | null,
+): Verdict;
+
+export interface GalleryEntry {
+  id: string;
+  /** ARC: which test input of the task. */
+  test: number;
+  name: string;
+  text: string;
+  solution: string | null;
+  /** ARC: the demonstration pairs. */
+  train: { input: number[][]; output: number[][] }[];
+}
+
+export declare function galleryEntries(task: Task, json: string): GalleryEntry[];
+
+export declare const LEVELS: { sudoku: string[]; maze: string[] };
+
+/** A new puzzle with a unique answer (Sudoku and maze; ARC has no generator). */
+export declare function randomPuzzle(task: Task, level: string, seed?: number): { text: string; solution: string; difficulty: string };

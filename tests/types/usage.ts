@@ -1,0 +1,17 @@
+// Compiled by the tests (tsc --noEmit) against the declarations, so they stay true to the API.
+import { TrmClient, TrmError, type Pass, type ModelInfo } from "../../pkg/trm-client.js";
+import { loadPuzzles, encodePuzzle, puzzleText, judge, TASKS, type Encoded } from "../../pkg/puzzles.js";
+
+export async function demo(): Promise<string> {
+  await loadPuzzles();
+  const trm = new TrmClient({ backend: "auto" });
+  const ready = await trm.ready;
+  const backend: "webgpu" | "cpu" = ready.backend;
+  const info: ModelInfo = await trm.load("models/sudoku-small.safetensors", (p) => console.log(p.stage, p.loaded, p.total ?? "?"));
+  const puzzle: Encoded = encodePuzzle("sudoku", "5", info.config.seq_len);
+  const passes: Pass[] = [];
+  const result = await trm.solve({ tokens: puzzle.tokens }, (p) => passes.push(p), { maxSteps: TASKS.sudoku.seqLen > 0 ? 16 : 1, inner: false });
+  const v = judge("sudoku", puzzle.tokens, result.tokens, puzzle.rows, puzzle.cols, null);
+  if (result.fellBack) throw new TrmError(result.fellBack, { op: "solve" });
+  return `${backend} ${passes.length} ${v.summary} ${puzzleText("sudoku", result.tokens)}`;
+}
