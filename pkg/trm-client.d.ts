@@ -64,8 +64,12 @@ export interface Pass {
   tokens: number[];
   /** B·seq_len probabilities of those tokens. */
   confidence: number[];
-  /** B halting probabilities, sigmoid(q_halt). */
+  /** B halting probabilities, sigmoid(q_halt) (empty for inner passes). */
   haltProb: number[];
+  /** B·seq_len norms of the answer latent z_H per cell (empty for inner passes). */
+  latent: number[];
+  /** B·seq_len norms of how much z_H moved during the step (empty for inner passes). */
+  latentChange: number[];
   ms: number;
   backend: Backend;
 }

@@ -46,11 +46,11 @@ function expect(name, file, url, task, puzzle, maxSteps, compare) {
     model_url: url,
     task,
     tokens: out.tokens,
-    puzzle_ids: out.puzzle_ids,
+    puzzle_ids: out.puzzleIds,
     max_steps: maxSteps,
     steps_to_compare: compare,
     tolerance: 1e-3,
-    passes: out.passes.map((p) => ({ step: p.step, tokens: p.tokens, halt_prob: p.halt_prob, confidence: p.confidence })),
+    passes: out.passes.map((p) => ({ step: p.step, tokens: p.tokens, halt_prob: p.haltProb, confidence: p.confidence })),
   };
   writeFileSync(path.join(root, `tests/browser/expected/${name}.json`), JSON.stringify(expected) + "\n");
   console.log(`${file} (${url}); expected outputs of ${out.passes.length} passes`);

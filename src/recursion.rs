@@ -80,8 +80,10 @@ impl SolveOptions {
     }
 }
 
-/// One rendered pass for every row of the batch.
+/// One rendered pass for every row of the batch. Serialised in the same camelCase shape as the
+/// page's pass messages (`runtime::PassMessage`), so `trm solve --json` and the page agree.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Pass {
     /// 1-based supervision step.
     pub step: usize,
@@ -95,6 +97,12 @@ pub struct Pass {
     pub halt_prob: Vec<f32>,
     /// Raw q_halt logits per row (end-of-step passes only).
     pub q_halt: Vec<f32>,
+    /// The answer latent z_H per cell, `[B · seq_len]` L2 norms over the hidden size (end-of-step
+    /// passes only): a picture of the state the model refines.
+    pub latent: Vec<f32>,
+    /// Per cell, the L2 norm of how much z_H moved during this step (end-of-step passes only):
+    /// where the model is still working.
+    pub latent_change: Vec<f32>,
 }
 
 /// Tensors of one step that are still on the device, to be read in one transaction.
@@ -102,6 +110,8 @@ pub struct PendingStep {
     step: usize,
     decoded: Vec<(Option<InnerUpdate>, Tensor<2, Int>, Tensor<2>)>,
     q_halt: Tensor<1>,
+    /// Per-cell norms of z_H and of its change over the step (see [`Pass::latent`]).
+    latent: Option<(Tensor<2>, Tensor<2>)>,
 }
 
 impl PendingStep {
@@ -112,11 +122,20 @@ impl PendingStep {
             kinds.push(kind);
             tx = tx.register(pred).register(conf);
         }
+        if let Some((norm, change)) = self.latent {
+            tx = tx.register(norm).register(change);
+        }
         (self.step, kinds, tx.register(self.q_halt))
     }
 
     fn finish(step: usize, kinds: Vec<Option<InnerUpdate>>, data: Vec<TensorData>) -> Vec<Pass> {
         let q_halt: Vec<f32> = data.last().expect("q_halt registered").iter::<f32>().collect();
+        let n = 2 * kinds.len();
+        let (latent, latent_change): (Vec<f32>, Vec<f32>) = if data.len() == n + 3 {
+            (data[n].iter::<f32>().collect(), data[n + 1].iter::<f32>().collect())
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let halt_prob: Vec<f32> = q_halt.iter().map(|q| 1.0 / (1.0 + (-q).exp())).collect();
         kinds
             .into_iter()
@@ -130,6 +149,8 @@ impl PendingStep {
                     confidence: data[2 * i + 1].iter::<f32>().collect(),
                     halt_prob: if end { halt_prob.clone() } else { Vec::new() },
                     q_halt: if end { q_halt.clone() } else { Vec::new() },
+                    latent: if end { latent.clone() } else { Vec::new() },
+                    latent_change: if end { latent_change.clone() } else { Vec::new() },
                 }
             })
             .collect()
@@ -206,7 +227,9 @@ impl<'m> Recursion<'m> {
 
     /// Run one supervision step; its passes are read back by the caller (sync or async).
     pub fn step(&mut self) -> PendingStep {
+        let before = self.carry.z_h.clone();
         let out = self.model.step(self.carry.clone(), &self.x, self.options.inner);
+        let latent = self.latent_norms(before, out.carry.z_h.clone());
         self.carry = out.carry;
         self.steps_done += 1;
         let mut decoded: Vec<_> = out
@@ -220,7 +243,17 @@ impl<'m> Recursion<'m> {
         let (p, c) = predict(out.logits);
         decoded.push((None, p, c));
         let [b, _] = out.q.dims();
-        PendingStep { step: self.steps_done, decoded, q_halt: out.q.narrow(1, 0, 1).reshape([b]) }
+        PendingStep { step: self.steps_done, decoded, q_halt: out.q.narrow(1, 0, 1).reshape([b]), latent: Some(latent) }
+    }
+
+    /// Per-cell L2 norms over the hidden size of z_H and of its change, puzzle prefix left out.
+    fn latent_norms(&self, before: Tensor<3>, after: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+        let (prefix, seq) = (self.model.config.prefix_len(), self.model.config.seq_len);
+        let [b, _, _] = after.dims();
+        let norm = |t: Tensor<3>| (t.clone() * t).sum_dim(2).sqrt().reshape([b, seq]);
+        let after = after.narrow(1, prefix, seq);
+        let change = after.clone() - before.narrow(1, prefix, seq);
+        (norm(after), norm(change))
     }
 
     /// One network call and both heads, without advancing: touches every kernel a step uses, so
@@ -230,7 +263,7 @@ impl<'m> Recursion<'m> {
         let [b, _, d] = z.dims();
         let q = self.model.q_head.forward(z.clone().narrow(1, 0, 1).reshape([b, d]));
         let (p, c) = predict(self.model.decode(z));
-        PendingStep { step: self.steps_done, decoded: vec![(None, p, c)], q_halt: q.narrow(1, 0, 1).reshape([b]) }
+        PendingStep { step: self.steps_done, decoded: vec![(None, p, c)], q_halt: q.narrow(1, 0, 1).reshape([b]), latent: None }
     }
 
     /// Record the halting decision of the last step (for `stop_on_halt`).

@@ -95,7 +95,7 @@ fn solve_json_streams_every_pass_of_the_shipped_sudoku_model() {
     assert_eq!(passes.iter().map(|p| p["step"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2, 3, 4]);
     for p in passes {
         assert_eq!(p["tokens"].as_array().unwrap().len(), 81);
-        let h = p["halt_prob"][0].as_f64().unwrap();
+        let h = p["haltProb"][0].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&h));
     }
     // The verdict of the last step follows the Sudoku rules, independently checked here with the exact solver.

@@ -102,3 +102,37 @@ fn with_carry_continues_the_same_run() {
     let swapped = resume(trm::model::Carry { z_h: carry.z_l, z_l: carry.z_h });
     assert_ne!(swapped[0].q_halt, straight[k].q_halt, "a swapped carry must change the result");
 }
+
+/// The latent picture each end-of-step pass carries equals the norms computed here, on the host,
+/// from the carry the recursion holds before and after the step.
+#[test]
+fn latent_norms_are_those_of_the_carry() {
+    let m = model("maze-att-h64");
+    let (seq, prefix, d) = (m.config.seq_len, m.config.prefix_len(), m.config.hidden_size);
+    let batch = Batch::new(&[grid(&m)], &[], &m).unwrap();
+    let opts = SolveOptions { max_steps: 2, stop_on_halt: false, inner: true };
+    let mut rec = Recursion::new(&m, &batch, opts, &flex());
+    let host = |r: &Recursion| r.carry().z_h.clone().into_data().iter::<f32>().collect::<Vec<f32>>();
+    for _ in 0..2 {
+        let before = host(&rec);
+        let passes = rec.step().read().unwrap();
+        let after = host(&rec);
+        let norm = |f: &dyn Fn(usize) -> f32| -> Vec<f32> {
+            (0..seq).map(|i| (0..d).map(|k| f((prefix + i) * d + k).powi(2)).sum::<f32>().sqrt()).collect()
+        };
+        let want = norm(&|j| after[j]);
+        let want_change = norm(&|j| after[j] - before[j]);
+        for p in &passes {
+            if p.inner.is_some() {
+                assert!(p.latent.is_empty() && p.latent_change.is_empty());
+                continue;
+            }
+            for (got, want) in [(&p.latent, &want), (&p.latent_change, &want_change)] {
+                assert_eq!(got.len(), seq);
+                let scale = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
+                let err = got.iter().zip(want.iter()).fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+                assert!(scale > 0.0 && err <= 1e-4 * scale, "max error {err} at scale {scale}");
+            }
+        }
+    }
+}

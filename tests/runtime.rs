@@ -133,7 +133,8 @@ fn messages_have_one_camel_case_shape() {
         k.sort();
         k
     };
-    assert_eq!(keys(&pass), ["backend", "confidence", "haltProb", "inner", "ms", "step", "tokens"]);
+    assert_eq!(keys(&pass), ["backend", "confidence", "haltProb", "inner", "latent", "latentChange", "ms", "step", "tokens"]);
+    assert_eq!(pass["latent"].as_array().unwrap().len(), 81);
     assert_eq!(pass["backend"], "cpu");
     let result = serde_json::to_value(&result).unwrap();
     assert_eq!(keys(&result), ["backend", "cancelled", "confidence", "fellBack", "haltProb", "steps", "tokens", "totalMs"]);

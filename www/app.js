@@ -2,7 +2,7 @@
 // All compute happens in the worker (pkg/trm-client.js); this file only renders.
 
 import { TrmClient } from "./pkg/trm-client.js";
-import { prepCanvas, drawTokens, drawHalt, changedCells, arcExtent } from "./draw.js";
+import { prepCanvas, drawTokens, drawHalt, drawHeat, changedCells, arcExtent } from "./draw.js";
 import { readParams, viewHash } from "./url-state.js";
 import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./pkg/puzzles.js";
 
@@ -217,6 +217,7 @@ function renderPass(index) {
   const prevTokens = index > 0 ? rowSlice(run.passes[index - 1].tokens, seq) : null;
   opts.changed = changedCells(prevTokens, tokens);
   if (task) drawTokens($("grid-canvas"), task, tokens, opts);
+  drawLatent(run, index, opts.extent);
   const steps = run.passes.filter((q) => !q.inner);
   drawHalt($("halt-canvas"), steps.map((q) => q.haltProb?.[0] ?? 0), steps.findIndex((q) => q.step === p.step));
   $("play-btn").disabled = run.passes.length < 2;
@@ -250,6 +251,19 @@ function renderPass(index) {
   state.metrics.renderedPasses++;
   updateHash();
   if (state.metrics.firstPassMs == null) state.metrics.firstPassMs = performance.now();
+}
+
+/** The latent view: z_H per cell (or its change) at the last completed step up to pass `index`. */
+function drawLatent(run, index, extent) {
+  const p = run.passes.slice(0, index + 1).reverse().find((q) => q.latent?.length);
+  $("latent-figure").hidden = !p;
+  if (!p) return;
+  const mode = $("latent-mode").value;
+  const side = Math.round(Math.sqrt(run.seqLen));
+  const values = Array.prototype.slice.call(p[mode], 0, run.seqLen);
+  const { lo, hi } = drawHeat($("latent-canvas"), values, { side, extent: run.task === "sudoku" ? null : extent, size: 270 });
+  $("latent-range").textContent = `step ${p.step}: ${lo.toFixed(2)} (dark) to ${hi.toFixed(2)} (light)`;
+  $("latent-canvas").setAttribute("aria-label", `${mode === "latent" ? "Size" : "Change"} of the latent state per cell at step ${p.step}, from ${lo.toFixed(2)} to ${hi.toFixed(2)}`);
 }
 
 /** Play the passes from the one on view (from the start when at the end), one per tick. */
@@ -946,6 +960,7 @@ function wireUi() {
   });
   $("next-btn").addEventListener("click", () => renderPass(state.view + 1));
   $("play-btn").addEventListener("click", () => setPlaying(!state.playTimer));
+  $("latent-mode").addEventListener("change", () => state.run?.passes.length && renderPass(state.view));
   $("play-speed").addEventListener("change", () => state.playTimer && setPlaying(true));
   document.addEventListener("keydown", (e) => {
     const t = e.target;

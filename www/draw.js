@@ -214,3 +214,39 @@ export function drawHalt(canvas, probs, current, { width = 360, height = 56 } = 
     ctx.stroke();
   }
 }
+
+// A colour-blind-safe sequential ramp (viridis), low to high.
+const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+
+function ramp(t) {
+  const x = Math.max(0, Math.min(1, t)) * (RAMP.length - 1);
+  const i = Math.min(RAMP.length - 2, Math.floor(x)), f = x - i;
+  const [a, b] = [RAMP[i], RAMP[i + 1]];
+  return `rgb(${a.map((v, k) => Math.round(v + f * (b[k] - v))).join(",")})`;
+}
+
+/**
+ * A per-cell heat map (the latent view): `values` on a `side`×`side` canvas, the `extent`
+ * ({ rows, cols }) shown, scaled to the shown cells' own range.
+ */
+export function drawHeat(canvas, values, { side, extent, size = 270 } = {}) {
+  const rows = Math.min(side, extent?.rows ?? side), cols = Math.min(side, extent?.cols ?? side);
+  const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
+  const ctx = prepCanvas(canvas, cell * cols, cell * rows);
+  let lo = Infinity, hi = -Infinity;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * side + c];
+      if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    }
+  }
+  const span = hi > lo ? hi - lo : 1;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * side + c];
+      ctx.fillStyle = Number.isFinite(v) ? ramp((v - lo) / span) : "#f0f";
+      ctx.fillRect(c * cell, r * cell, cell, cell);
+    }
+  }
+  return { lo, hi };
+}

@@ -120,7 +120,7 @@ fn solve(model: &Trm, device: &Device, enc: &Encoded, puzzle_id: u32, options: S
     let verdict = puzzle::verdict(enc.task, &enc.tokens, &last, enc.rows, enc.cols, None);
     if json {
         let v = serde_json::json!({
-            "task": enc.task.name(), "tokens": tokens, "puzzle_ids": [puzzle_id], "passes": out, "verdict": verdict,
+            "task": enc.task.name(), "tokens": tokens, "puzzleIds": [puzzle_id], "passes": out, "verdict": verdict,
         });
         println!("{}", serde_json::to_string(&v).expect("serialisable"));
     } else if !verdict.summary.is_empty() {

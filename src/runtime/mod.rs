@@ -397,6 +397,8 @@ impl Engine {
                     tokens: &p.tokens,
                     confidence: &p.confidence,
                     halt_prob: &p.halt_prob,
+                    latent: &p.latent,
+                    latent_change: &p.latent_change,
                     ms,
                     backend: active,
                 };

@@ -229,6 +229,11 @@ test("the Sudoku grid is edited in place; passes play back and the halting line 
         return ink;
       });
       assert.ok(drawn > 200, `the halting line has ink (${drawn} pixels)`);
+      // The latent view shows z_H per cell, or its change, at the step on view.
+      assert.equal(await page.isVisible("#latent-canvas"), true);
+      assert.match(await page.textContent("#latent-range"), /^step 6: 1\.\d\d \(dark\) to 5\.\d\d \(light\)$/);
+      await page.selectOption("#latent-mode", "latentChange");
+      assert.match(await page.getAttribute("#latent-canvas", "aria-label"), /^Change of the latent state per cell at step 6/);
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
