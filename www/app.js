@@ -4,6 +4,7 @@
 import { TrmClient } from "./pkg/trm-client.js";
 import { prepCanvas, drawTokens, drawHalt, drawHeat, changedCells, arcExtent } from "./draw.js";
 import { readParams, viewHash } from "./url-state.js";
+import { parseModelList, describeInfo, cardSummary, fmtMs, fmtP, fmtMB } from "./models.js";
 import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./pkg/puzzles.js";
 
 const $ = (id) => document.getElementById(id);
@@ -113,9 +114,6 @@ function setBadge() {
   badge.querySelector(".badge-reason").textContent = c.backendReason ? `— ${c.backendReason}` : "";
 }
 
-const fmtMs = (ms) => (ms == null || !Number.isFinite(ms) ? "–" : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
-const fmtP = (p) => (p == null || !Number.isFinite(p) ? "–" : p.toFixed(3));
-const fmtMB = (b) => (b == null ? "?" : b < 1e5 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`);
 
 function drawInput() {
   let puzzle = null;
@@ -585,11 +583,7 @@ async function loadModelList() {
   try {
     const r = await fetch("models/models.json");
     if (!r.ok) throw new Error(`models/models.json: HTTP ${r.status}`);
-    const json = await r.json();
-    const list = Array.isArray(json) ? json : Array.isArray(json?.models) ? json.models : [];
-    state.models = list
-      .filter((m) => m && typeof m.url === "string" && m.url)
-      .map((m, i) => ({ name: String(m.name ?? m.url), url: m.url, task: TASKS[m.task] ? m.task : null, note: m.note ? String(m.note) : "", trained: m.trained === true, card: typeof m.card === "string" ? m.card : null, group: typeof m.group === "string" ? m.group : null, index: i, size: m.size ?? m.bytes ?? null }));
+    state.models = parseModelList(await r.json(), Object.keys(TASKS));
   } catch (e) {
     state.models = [];
     state.modelListError = e.message;
@@ -643,43 +637,14 @@ function findModel(ref) {
   }
 }
 
-function describeInfo(info, entry) {
-  const c = info.config ?? {};
-  const arch = c.mlp_t ? "MLP token mixing" : `attention (${c.pos_encodings ?? "?"} positions)`;
-  const bits = [
-    `${entry?.name ?? "Model"}: ${info.task ? TASKS[info.task].name : "unknown task"}`,
-    info.params != null ? `${info.params >= 1e5 ? `${(info.params / 1e6).toFixed(2)}M` : info.params.toLocaleString("en-US")} parameters` : null,
-    `hidden ${c.hidden_size}, H=${c.H_cycles} L=${c.L_cycles}, ${arch}`,
-    `${c.halt_max_steps} supervision steps`,
-    info.metadata?.storage ? `${info.metadata.storage} weights` : null,
-    info.source === "preset" ? "random weights built in the page" : `${fmtMB(info.bytes)} from ${info.source === "cache" ? "the browser cache" : info.source === "bytes" ? "a file" : "the network"}`,
-    info.warmupMs != null ? `warm-up ${fmtMs(info.warmupMs)} ms` : null,
-  ].filter(Boolean);
-  return bits.join(" · ");
-}
 
 /** The model card a trained model carries in its header (`trm train` writes it): how it was
  * trained and its held-out accuracy, with a link to the full card when models.json names one. */
 function showCard(info, entry) {
   const el = $("model-card");
-  let card = null;
-  try {
-    card = info.metadata?.card ? JSON.parse(info.metadata.card) : null;
-  } catch {
-    card = null;
-  }
-  if (!card || !Array.isArray(card.accuracy)) {
-    el.hidden = true;
-    el.replaceChildren();
-    return;
-  }
-  const arc = card.task === "arc";
-  const bands = card.accuracy
-    .map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`)
-    .join(", ");
-  const hours = (card.wall_time_secs ?? 0) / 3600;
-  const text = `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${(card.puzzles_seen ?? 0).toLocaleString("en-US")} puzzles). ` +
-    `Held-out ${arc ? "pass@2" : "exact accuracy"} after ${card.eval_steps} steps: ${bands}.`;
+  const text = cardSummary(info.metadata);
+  el.hidden = !text;
+  if (!text) return el.replaceChildren();
   const parts = [document.createTextNode(text + " ")];
   if (entry?.card) {
     const a = document.createElement("a");
@@ -689,7 +654,6 @@ function showCard(info, entry) {
     parts.push(a);
   }
   el.replaceChildren(...parts);
-  el.hidden = false;
 }
 
 /** One line above the puzzle: which model will solve it, and whether it was trained. */
@@ -711,7 +675,8 @@ function onLoaded(info) {
   state.info = info;
   state.modelEntry = entry;
   if (state.metrics.firstLoadedMs == null) state.metrics.firstLoadedMs = performance.now();
-  $("model-info").textContent = describeInfo(info, entry);
+  const modelTask = info.task ?? taskOf(info.config);
+  $("model-info").textContent = describeInfo(info, entry?.name, modelTask ? TASKS[modelTask].name : null);
   updateModelLine(info, entry);
   const trained = entry.trained || String(info.metadata?.trained ?? "").toLowerCase() === "true";
   const warn = $("model-warning");

@@ -3,7 +3,7 @@
 // as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v4";
+const SHELL_CACHE = "trm-shell-v5";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -14,6 +14,7 @@ const REQUIRED = [
   "./pkg/puzzles.js",
   "./draw.js",
   "./url-state.js",
+  "./models.js",
   "./pkg/wasm/trm_tasks.js",
   "./pkg/wasm/trm_tasks_bg.wasm",
   "./pkg/trm-client.js",

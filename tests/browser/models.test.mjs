@@ -1,0 +1,34 @@
+// www/models.js in Node: the model list, a model's description and its card summary.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { WWW } from "./helpers.mjs";
+import { parseModelList, describeInfo, cardSummary, fmtMB, fmtMs } from "../../www/models.js";
+
+const TASKS = ["sudoku", "maze", "arc"];
+
+test("the shipped models.json lists its trained models first, each with a card", () => {
+  const models = parseModelList(JSON.parse(readFileSync(path.join(WWW, "models", "models.json"), "utf8")), TASKS);
+  assert.ok(models.length >= 5);
+  assert.equal(models[0].trained, true);
+  for (const m of models.filter((x) => x.trained)) assert.ok(m.card && m.task, m.name);
+  assert.deepEqual(models.map((m) => m.index), models.map((_, i) => i));
+});
+
+test("odd model lists are read as far as they make sense", () => {
+  assert.deepEqual(parseModelList(null, TASKS), []);
+  assert.deepEqual(parseModelList({ models: "x" }, TASKS), []);
+  const m = parseModelList([{ url: "a.safetensors", task: "chess", size: "big" }, 7, { name: "b" }, { url: "c", bytes: 2e6, trained: "yes" }], TASKS);
+  assert.deepEqual(m.map((x) => [x.name, x.task, x.size, x.trained, x.index]), [["a.safetensors", null, null, false, 0], ["c", null, 2e6, false, 1]]);
+});
+
+test("descriptions and card summaries", () => {
+  const info = { config: { hidden_size: 64, H_cycles: 2, L_cycles: 3, mlp_t: true, halt_max_steps: 16 }, params: 225794, source: "cache", bytes: 908912, warmupMs: 61.7, metadata: { storage: "f32" } };
+  assert.equal(describeInfo(info, "sudoku-small", "Sudoku"), "sudoku-small: Sudoku · 0.23M parameters · hidden 64, H=2 L=3, MLP token mixing · 16 supervision steps · f32 weights · 0.91 MB from the browser cache · warm-up 61.7 ms");
+  const card = { task: "sudoku", wall_time_secs: 6120, puzzles_seen: 79936, eval_steps: 16, accuracy: [{ band: "givens 45-52", exact: 500, puzzles: 500 }, { band: "givens 24-29", exact: 369, puzzles: 500 }] };
+  assert.equal(cardSummary({ card: JSON.stringify(card) }), "Trained from scratch by trm train in 1.7 h on a CPU (79,936 puzzles). Held-out exact accuracy after 16 steps: givens 45-52 100.0%, givens 24-29 73.8%.");
+  assert.equal(cardSummary({ card: "{not json" }), null);
+  assert.equal(cardSummary({}), null);
+  assert.deepEqual([fmtMB(null), fmtMB(5e4), fmtMB(9.1e5), fmtMB(2.3e7), fmtMs(NaN), fmtMs(12.34), fmtMs(123.4)], ["?", "50.0 kB", "0.91 MB", "23.0 MB", "–", "12.3", "123"]);
+});

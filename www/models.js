@@ -1,0 +1,66 @@
+// The model list (models/models.json) and what the page says about a model and its numbers.
+// Pure functions: tested in Node (tests/browser/models.test.mjs).
+
+export const fmtMs = (ms) => (ms == null || !Number.isFinite(ms) ? "–" : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+export const fmtP = (p) => (p == null || !Number.isFinite(p) ? "–" : p.toFixed(3));
+export const fmtMB = (b) => (b == null ? "?" : b < 1e5 ? `${(b / 1e3).toFixed(1)} kB` : `${(b / 1e6).toFixed(b < 1e6 ? 2 : 1)} MB`);
+
+/**
+ * The entries of models.json (a list, or `{ models: [...] }`) that name a URL, in order:
+ * `{ name, url, task, note, trained, card, group, index, size }`; `task` is null unless it is
+ * one of `tasks` (the codec's task ids).
+ */
+export function parseModelList(json, tasks) {
+  const list = Array.isArray(json) ? json : Array.isArray(json?.models) ? json.models : [];
+  return list
+    .filter((m) => m && typeof m.url === "string" && m.url)
+    .map((m, i) => ({
+      name: String(m.name ?? m.url),
+      url: m.url,
+      task: tasks.includes(m.task) ? m.task : null,
+      note: m.note ? String(m.note) : "",
+      trained: m.trained === true,
+      card: typeof m.card === "string" ? m.card : null,
+      group: typeof m.group === "string" ? m.group : null,
+      index: i,
+      size: Number.isFinite(m.size ?? m.bytes) ? (m.size ?? m.bytes) : null,
+    }));
+}
+
+/** One line about a loaded model: task, size, architecture, where its weights came from. */
+export function describeInfo(info, name, taskName) {
+  const c = info.config ?? {};
+  const arch = c.mlp_t ? "MLP token mixing" : `attention (${c.pos_encodings ?? "?"} positions)`;
+  const from = { cache: "the browser cache", bytes: "a file" }[info.source] ?? "the network";
+  return [
+    `${name ?? "Model"}: ${taskName ?? "unknown task"}`,
+    info.params != null ? `${info.params >= 1e5 ? `${(info.params / 1e6).toFixed(2)}M` : info.params.toLocaleString("en-US")} parameters` : null,
+    `hidden ${c.hidden_size}, H=${c.H_cycles} L=${c.L_cycles}, ${arch}`,
+    `${c.halt_max_steps} supervision steps`,
+    info.metadata?.storage ? `${info.metadata.storage} weights` : null,
+    info.source === "preset" ? "random weights built in the page" : `${fmtMB(info.bytes)} from ${from}`,
+    info.warmupMs != null ? `warm-up ${fmtMs(info.warmupMs)} ms` : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
+/**
+ * The summary of the model card a trained model carries in its metadata (`trm train` writes
+ * it), or null when there is none (or it does not parse).
+ */
+export function cardSummary(metadata) {
+  let card;
+  try {
+    card = metadata?.card ? JSON.parse(metadata.card) : null;
+  } catch {
+    return null;
+  }
+  if (!card || !Array.isArray(card.accuracy)) return null;
+  const bands = card.accuracy.map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`).join(", ");
+  const hours = (card.wall_time_secs ?? 0) / 3600;
+  return (
+    `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${(card.puzzles_seen ?? 0).toLocaleString("en-US")} puzzles). ` +
+    `Held-out ${card.task === "arc" ? "pass@2" : "exact accuracy"} after ${card.eval_steps} steps: ${bands}.`
+  );
+}
