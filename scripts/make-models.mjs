@@ -12,7 +12,7 @@
 // ../shared/fixtures/parity or $TRM_FIXTURES)
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -70,6 +70,7 @@ for (const [name, task, puzzle] of TRAINED) {
     url,
     task,
     trained: true,
+    size: statSync(path.join(root, file)).size,
     card: `models/${name}.md`,
     group: "Trained models",
     note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${(card.wall_time_secs / 3600).toFixed(1)} h on a CPU). Held-out exact accuracy: ${bands}.`,
@@ -86,6 +87,7 @@ for (const [name, task, maxSteps] of FIXTURES) {
     name,
     url,
     task,
+    size: statSync(path.join(root, file)).size,
     group: "Test models (random weights)",
     note: "A parity fixture: the reference's random-weight checkpoint (hidden 64). Its answers are meaningless.",
   });

@@ -88,6 +88,8 @@ function updateButtons() {
   const solving = !!c?.solving;
   $("solve-btn").disabled = !c?.isReady || !state.info || solving || state.loading;
   $("cancel-btn").disabled = !solving;
+  const done = state.run?.result && !state.run.result.cancelled;
+  $("longer-btn").disabled = !done || solving || state.loading || (state.run.result.steps ?? 0) >= 64;
   $("load-btn").disabled = !c?.isReady || state.loading || !state.models.length;
   $("model-file").disabled = !c?.isReady || state.loading;
 }
@@ -111,7 +113,8 @@ function setBadge() {
   let name = BACKEND_NAMES[c.backend] ?? c.backend;
   if (c.backend === "webgpu" && c.adapter?.name) name += ` · ${c.adapter.name}`;
   badge.querySelector(".badge-name").textContent = name;
-  badge.querySelector(".badge-reason").textContent = c.backendReason ? `— ${c.backendReason}` : "";
+  const speed = state.speed?.backend === c.backend ? ` · ${fmtMs(state.speed.msPerStep)} ms per step` : "";
+  badge.querySelector(".badge-reason").textContent = `${c.backendReason ? `— ${c.backendReason}` : ""}${speed}`;
 }
 
 
@@ -383,6 +386,7 @@ function onDone(id, result) {
     `on ${BACKEND_NAMES[result.backend] ?? result.backend}`,
   ].filter(Boolean);
   $("solve-summary").textContent = parts.join(" · ");
+  if (steps) state.speed = { backend: result.backend, msPerStep: result.totalMs / steps };
   if (result.fellBack) showWarning(result.fellBack, { kind: "fallback", title: "The GPU was lost during the solve; it continued on the CPU" });
   setBadge();
   setState(result.cancelled ? "cancelled" : "solved");
@@ -721,7 +725,7 @@ async function loadModel(source, entry) {
   const bar = $("load-progress");
   const text = $("load-text");
   bar.removeAttribute("value");
-  text.textContent = `Loading ${entry.name}…`;
+  text.textContent = `Loading ${entry.name}${entry.size ? ` (${fmtMB(entry.size)} to download, or less from the cache)` : ""}…`;
   const onProgress = ({ stage, loaded, total, fromCache }) => {
     if (stage === "downloading" || stage === "reading cache") {
       if (total) {
@@ -925,6 +929,13 @@ function wireUi() {
   });
   $("next-btn").addEventListener("click", () => renderPass(state.view + 1));
   $("play-btn").addEventListener("click", () => setPlaying(!state.playTimer));
+  // Think longer: the same puzzle again, 16 more supervision steps (the recursion is deterministic,
+  // so the first steps repeat exactly and the new ones follow).
+  $("longer-btn").addEventListener("click", () => {
+    $("opt-steps").value = String(Math.min(64, (state.run?.result?.steps ?? 16) + 16));
+    $("follow").checked = true;
+    solveCurrent();
+  });
   $("latent-mode").addEventListener("change", () => state.run?.passes.length && renderPass(state.view));
   $("play-speed").addEventListener("change", () => state.playTimer && setPlaying(true));
   document.addEventListener("keydown", (e) => {

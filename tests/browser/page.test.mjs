@@ -186,6 +186,12 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.match(await page.textContent("#pass-status"), /Pass 1 of 6: step 1 .* halt probability 0\.119/);
       await page.click("#next-btn");
       assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 2, 1).tokens));
+      // The badge gives the measured speed; "Think longer" solves again with 16 more steps.
+      assert.match(await page.textContent("#backend-badge"), /\d ms per step/);
+      await page.click("#longer-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trmApp.state.run.passes.length), 22);
+      assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 22, 1).tokens));
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
