@@ -90,6 +90,7 @@ function updateButtons() {
   $("cancel-btn").disabled = !solving;
   const done = state.run?.result && !state.run.result.cancelled;
   $("longer-btn").disabled = !done || solving || state.loading || (state.run.result.steps ?? 0) >= 64;
+  $("video-btn").disabled = !state.run?.result || solving || !!state.recording;
   $("load-btn").disabled = !c?.isReady || state.loading || !state.models.length;
   $("model-file").disabled = !c?.isReady || state.loading;
 }
@@ -877,6 +878,7 @@ function wireUi() {
     copyText(`<iframe src="${viewLink({ embed: true })}" title="Tiny Recursive Model: ${TASKS[state.task].name}" width="100%" height="640" style="border:0;max-width:760px" loading="lazy"></iframe>`, "Embed code"),
   );
   $("png-btn").addEventListener("click", savePng);
+  $("video-btn").addEventListener("click", saveVideo);
   if (params.embed) {
     document.body.classList.add("embed");
     const full = new URL(location.href);
@@ -1043,18 +1045,60 @@ async function copyText(text, what) {
   }
 }
 
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** A WebM of the whole refinement: every pass of the last solve drawn in turn and recorded. */
+async function saveVideo() {
+  const run = state.run;
+  if (!run?.passes.length || state.recording) return;
+  const canvas = $("grid-canvas");
+  if (typeof MediaRecorder === "undefined" || !canvas.captureStream) {
+    $("share-status").textContent = "This browser cannot record video.";
+    return;
+  }
+  state.recording = true;
+  setPlaying(false);
+  $("follow").checked = false;
+  $("video-btn").disabled = true;
+  const keep = state.view;
+  try {
+    const stream = canvas.captureStream(0);
+    const track = stream.getVideoTracks()[0];
+    const recorder = new MediaRecorder(stream, { mimeType: MediaRecorder.isTypeSupported("video/webm;codecs=vp9") ? "video/webm;codecs=vp9" : "video/webm" });
+    const chunks = [];
+    recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+    const stopped = new Promise((r) => (recorder.onstop = r));
+    recorder.start();
+    for (let i = 0; i < run.passes.length; i++) {
+      $("share-status").textContent = `Recording pass ${i + 1} of ${run.passes.length}…`;
+      renderPass(i);
+      track.requestFrame?.();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    recorder.stop();
+    await stopped;
+    download(new Blob(chunks, { type: "video/webm" }), `trm-${run.task}-${run.passes.length}-passes.webm`);
+    $("share-status").textContent = "Video saved.";
+  } catch (e) {
+    $("share-status").textContent = `Could not record the video: ${e.message}`;
+  } finally {
+    state.recording = false;
+    renderPass(keep);
+    updateButtons();
+  }
+}
+
 function savePng() {
   const run = state.run;
   const name = `trm-${run?.task ?? state.task}-${run ? `step${run.passes[state.view]?.step ?? 0}` : "input"}.png`;
   const canvas = run ? $("grid-canvas") : $("input-canvas");
-  canvas.toBlob((blob) => {
-    if (!blob) return;
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  }, "image/png");
+  canvas.toBlob((blob) => blob && download(blob, name), "image/png");
 }
 
 window.trmApp = {

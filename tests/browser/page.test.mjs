@@ -188,6 +188,16 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 2, 1).tokens));
       // The badge gives the measured speed; "Think longer" solves again with 16 more steps.
       assert.match(await page.textContent("#backend-badge"), /\d ms per step/);
+      // Save PNG and a WebM video of every pass.
+      const [png] = await Promise.all([page.waitForEvent("download"), page.click("#png-btn")]);
+      assert.match(png.suggestedFilename(), /^trm-sudoku-step2\.png$/);
+      const pngBytes = readFileSync(await png.path());
+      assert.equal(pngBytes.subarray(1, 4).toString(), "PNG");
+      const [video] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.click("#video-btn")]);
+      assert.equal(video.suggestedFilename(), "trm-sudoku-6-passes.webm");
+      const webm = readFileSync(await video.path());
+      assert.ok(webm.length > 1000 && webm.readUInt32BE(0) === 0x1a45dfa3, `a WebM file (${webm.length} bytes)`);
+      assert.equal(await page.evaluate(() => window.trmApp.state.view), 1, "the pass on view is back");
       await page.click("#longer-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
       assert.equal(await page.evaluate(() => window.trmApp.state.run.passes.length), 22);
