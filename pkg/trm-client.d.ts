@@ -150,6 +150,10 @@ export declare class TrmClient extends EventTarget {
   /** Drop every cached weights file; resolves whether there was one. */
   clearCache(): Promise<boolean>;
   static isCached(url: string | URL): Promise<boolean>;
+  /** The cached weights files and their sizes. */
+  static cachedWeights(): Promise<{ url: string; bytes: number }[]>;
+  /** Drop one cached weights file; resolves whether it was there. */
+  static uncache(url: string | URL): Promise<boolean>;
   /** Start a fresh worker; the model must be loaded again. */
   restart(): void;
   terminate(reason?: TrmError): void;

@@ -278,6 +278,25 @@ export class TrmClient extends EventTarget {
     }
   }
 
+  /** The cached weights files: [{ url, bytes }] (the page and the worker share one origin's caches). */
+  static async cachedWeights() {
+    if (typeof caches === "undefined") return [];
+    const cache = await caches.open(WEIGHTS_CACHE);
+    const out = [];
+    for (const req of await cache.keys()) {
+      const resp = await cache.match(req);
+      const len = Number(resp?.headers.get("content-length"));
+      out.push({ url: req.url, bytes: Number.isFinite(len) && len > 0 ? len : (await resp.blob()).size });
+    }
+    return out;
+  }
+
+  /** Drop one cached weights file; resolves whether it was there. */
+  static async uncache(url) {
+    if (typeof caches === "undefined") return false;
+    return (await caches.open(WEIGHTS_CACHE)).delete(new URL(String(url), baseHref()).href);
+  }
+
   /** Start a fresh worker (after a crash); the model must be loaded again. */
   restart() {
     this.terminate(new TrmError("the runtime was restarted", { op: "restart" }));

@@ -674,6 +674,39 @@ function updateModelLine(info, entry) {
   );
 }
 
+/** The storage panel: each cached weights file with its size, and a button to delete it. */
+async function showStorage() {
+  let files = [];
+  try {
+    files = await TrmClient.cachedWeights();
+  } catch (e) {
+    $("cache-list").replaceChildren(Object.assign(document.createElement("li"), { textContent: `The cache cannot be read: ${e.message}` }));
+    return;
+  }
+  const total = files.reduce((n, f) => n + f.bytes, 0);
+  $("cache-list").replaceChildren(
+    ...files.map((f) => {
+      const li = document.createElement("li");
+      const name = decodeURIComponent(new URL(f.url).pathname.split("/").pop());
+      li.append(`${name} — ${fmtMB(f.bytes)}`);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = "Delete";
+      b.setAttribute("aria-label", `Delete the cached ${name}`);
+      b.addEventListener("click", async () => {
+        await TrmClient.uncache(f.url);
+        $("cache-text").textContent = `${name} deleted from this browser.`;
+        showStorage();
+      });
+      li.append(b);
+      return li;
+    }),
+    ...(files.length ? [] : [Object.assign(document.createElement("li"), { textContent: "No model weights are stored." })]),
+  );
+  $("clear-cache-btn").disabled = !files.length;
+  if (files.length > 1) $("cache-list").append(Object.assign(document.createElement("li"), { textContent: `${fmtMB(total)} in all` }));
+}
+
 function onLoaded(info) {
   const entry = state.pendingEntry ?? findModel(info.url) ?? { name: info.url ?? "Model from a file", trained: false };
   state.pendingEntry = null;
@@ -694,6 +727,7 @@ function onLoaded(info) {
     $("cache-text").textContent = info.cached ? "Weights saved in this browser: the next load needs no download." : `Weights not cached (${info.cacheError ?? "unknown reason"}); they stay in memory.`;
   } else if (info.source === "cache") $("cache-text").textContent = "Weights loaded from the browser cache (no download).";
   else $("cache-text").textContent = "";
+  showStorage();
   const cfg = info.config ?? {};
   if (cfg.halt_max_steps && params.steps == null) $("opt-steps").value = String(cfg.halt_max_steps);
   const task = info.task ?? taskOf(cfg);
@@ -916,6 +950,7 @@ function wireUi() {
     try {
       const ok = await state.client?.clearCache();
       $("cache-text").textContent = ok ? "Cached weights deleted." : "There were no cached weights.";
+      showStorage();
     } catch (e) {
       $("cache-text").textContent = `Could not delete the cached weights: ${e.message}`;
     }

@@ -415,6 +415,15 @@ test("weights are cached: a second load makes no network request; progress is by
       assert.deepEqual(versions.src, ["network", "cache"]);
       assert.deepEqual(versions.keys, ["/models/big.safetensors?v=2"]);
       assert.equal(srv.hitCount("/models/big.safetensors"), 2);
+      // The storage panel lists each cached file with its size, and deletes one at a time.
+      await page.waitForFunction(() => document.querySelectorAll("#cache-list button").length === 2);
+      const listed = await page.$$eval("#cache-list li", (li) => li.map((x) => x.textContent));
+      assert.ok(listed.some((t) => /^mock-sudoku\.safetensors — [\d.]+ (kB|MB)Delete$/.test(t)), JSON.stringify(listed));
+      assert.ok(listed.some((t) => /^big\.safetensors — [\d.]+ (kB|MB)Delete$/.test(t)), JSON.stringify(listed));
+      assert.ok(listed.some((t) => /in all$/.test(t)), JSON.stringify(listed));
+      await page.click('#cache-list button[aria-label="Delete the cached mock-sudoku.safetensors"]');
+      await page.waitForFunction(() => document.querySelectorAll("#cache-list button").length === 1);
+      assert.equal(await page.evaluate(async () => (await caches.open("trm-weights-v1")).keys().then((k) => k.length)), 1);
       // Deleting the cache makes the next load download again.
       await page.click("#clear-cache-btn");
       await page.waitForFunction(() => /deleted/.test(document.getElementById("cache-text").textContent));

@@ -21,3 +21,11 @@ test("every declared export exists in the JavaScript", async () => {
     for (const name of declared) assert.match(source, new RegExp(`^export (?:const|let|function|async function|class) ${name}\\b`, "m"), `${js} exports ${name}`);
   }
 });
+
+test("the demo's copy of the package (www/pkg) is the package", () => {
+  for (const f of ["trm-client.js", "worker.js", "puzzles.js", "trm-client.d.ts", "puzzles.d.ts", "package.json"]) {
+    const copy = path.join(ROOT, "www", "pkg", f);
+    assert.ok(existsSync(copy), `www/pkg/${f} is missing: run scripts/build-web.sh`);
+    assert.equal(readFileSync(copy, "utf8"), readFileSync(path.join(ROOT, "pkg", f), "utf8"), `www/pkg/${f} is stale: run scripts/build-web.sh`);
+  }
+});
