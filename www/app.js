@@ -132,8 +132,21 @@ function drawInput() {
     return;
   }
   const cursor = puzzle.task === "sudoku" && document.activeElement === canvas ? (state.cursor ?? 0) : null;
-  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270, extent: puzzle.task === "maze" ? puzzle : undefined, cursor });
+  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270, extent: puzzle.task === "maze" ? puzzle : undefined, cursor, labels: $("opt-labels").checked });
   canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle:\n${puzzleText(puzzle.task, puzzle.tokens, puzzle.rows, puzzle.cols)}`);
+}
+
+/** For screen readers: the Sudoku cell under the cursor. */
+function announceCell() {
+  const at = state.cursor ?? 0;
+  let digit = null;
+  try {
+    const t = currentPuzzle().tokens[at];
+    digit = t >= 2 ? t - 1 : null;
+  } catch {
+    digit = null;
+  }
+  $("cell-status").textContent = `Row ${Math.floor(at / 9) + 1}, column ${(at % 9) + 1}: ${digit ?? "blank"}. Type 1 to 9, or Backspace to clear; arrows move.`;
 }
 
 /** Sudoku: edit on the grid itself — click or arrow to a cell, type 1-9, 0 / . / Backspace to clear. */
@@ -164,7 +177,8 @@ function wireGridEditing() {
       const r = Math.floor(at / 9), c = at % 9;
       const nr = Math.max(0, Math.min(8, r + Math.trunc(move / 9))), nc = Math.max(0, Math.min(8, c + (Math.abs(move) === 1 ? move : 0)));
       state.cursor = nr * 9 + nc;
-      return drawInput();
+      drawInput();
+      return announceCell();
     }
     let tokens;
     try {
@@ -176,7 +190,9 @@ function wireGridEditing() {
     $("puzzle-text").value = puzzleText("sudoku", tokens);
     state.puzzleTouched = true;
     validatePuzzleText();
+    announceCell();
   });
+  canvas.addEventListener("focus", () => sudoku() && announceCell());
 }
 
 // ---------------------------------------------------------------- the run and its passes
@@ -208,7 +224,7 @@ function renderPass(index) {
   const tokens = rowSlice(p.tokens, seq);
   const confidence = rowSlice(p.confidence, seq);
   const task = run.task;
-  const opts = { input: run.input, confidence, size: 360 };
+  const opts = { input: run.input, confidence, size: 360, labels: $("opt-labels").checked };
   let conflicts = null;
   if (task === "sudoku") {
     conflicts = sudokuConflicts(tokens);
@@ -974,6 +990,10 @@ function wireUi() {
     solveCurrent();
   });
   $("latent-mode").addEventListener("change", () => state.run?.passes.length && renderPass(state.view));
+  $("opt-labels").addEventListener("change", () => {
+    drawInput();
+    if (state.run?.passes.length) renderPass(state.view);
+  });
   $("play-speed").addEventListener("change", () => state.playTimer && setPlaying(true));
   document.addEventListener("keydown", (e) => {
     const t = e.target;

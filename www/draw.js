@@ -5,6 +5,17 @@
 const ARC_PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00", "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"];
 const MAZE_COLOURS = ["#c8c8c8", "#2b2b33", "#ffffff", "#2ECC40", "#FF4136", "#1f77ff"];
 const CHANGED = "#ff8c00";
+const MAZE_LABELS = ["?", "", "", "S", "G", "•"];
+
+/** A label centred in a cell, dark or light to read on its fill: colours need not carry meaning alone. */
+function label(ctx, text, x, y, cell, light) {
+  if (!text || cell < 10) return;
+  ctx.font = `${Math.round(cell * 0.55)}px system-ui, sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillStyle = light ? "#fff" : "#111";
+  ctx.fillText(text, x + cell / 2, y + cell / 2 + 1);
+}
 
 export function prepCanvas(canvas, w, h) {
   const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
@@ -83,21 +94,23 @@ export function arcExtent(...arrays) {
 }
 
 /** A maze; `extent` ({ rows, cols }: the maze's own size) leaves out the wall padding around a small maze. */
-export function drawMaze(canvas, tokens, { extent, size = 360 } = {}) {
+export function drawMaze(canvas, tokens, { extent, size = 360, labels = false } = {}) {
   const side = sideOf(tokens);
   const rows = Math.min(side, extent?.rows ?? side), cols = Math.min(side, extent?.cols ?? side);
   const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
   const ctx = prepCanvas(canvas, cell * cols, cell * rows);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      ctx.fillStyle = MAZE_COLOURS[tokens[r * side + c]] ?? "#f0f";
+      const t = tokens[r * side + c];
+      ctx.fillStyle = MAZE_COLOURS[t] ?? "#f0f";
       ctx.fillRect(c * cell, r * cell, cell, cell);
+      if (labels) label(ctx, MAZE_LABELS[t] ?? "?", c * cell, r * cell, cell, t === 1 || t >= 3);
     }
   }
   return { ctx, cell, side, rows, cols };
 }
 
-export function drawArc(canvas, tokens, { extent, size = 360 } = {}) {
+export function drawArc(canvas, tokens, { extent, size = 360, labels = false } = {}) {
   const { rows, cols } = extent ?? arcExtent(tokens);
   const side = sideOf(tokens);
   const cell = Math.max(6, Math.min(36, Math.floor(size / Math.max(rows, cols))));
@@ -111,6 +124,7 @@ export function drawArc(canvas, tokens, { extent, size = 360 } = {}) {
       if (t >= 2 && t <= 11) {
         ctx.fillStyle = ARC_PALETTE[t - 2];
         ctx.fillRect(x, y, cell, cell);
+        if (labels) label(ctx, String(t - 2), x, y, cell, [0, 1, 9].includes(t - 2));
       } else if (t === 1) {
         // EOS: light grey with a diagonal, so it reads apart from the colours.
         ctx.fillStyle = "#e2e2e2";
@@ -142,8 +156,9 @@ export function drawArc(canvas, tokens, { extent, size = 360 } = {}) {
 }
 
 /**
- * Draws `tokens` for `task`. opts: { input, confidence, conflicts (Set), extent (ARC), size,
- * changed (Set of cells that changed since the previous pass, outlined) }.
+ * Draws `tokens` for `task`. opts: { input, confidence, conflicts (Set), extent, size,
+ * changed (Set of cells that changed since the previous pass, outlined), labels (colour numbers
+ * on ARC cells, S/G/path marks on maze cells), cursor (Sudoku editing) }.
  */
 export function drawTokens(canvas, task, tokens, opts = {}) {
   const draw = { sudoku: drawSudoku, maze: drawMaze, arc: drawArc }[task];

@@ -223,11 +223,13 @@ test("the Sudoku grid is edited in place; passes play back and the halting line 
       await page.keyboard.press("7");
       const after = (await page.inputValue("#puzzle-text")).split("\n")[0];
       assert.equal(after, before.slice(0, blank) + "7" + before.slice(blank + 1));
+      assert.equal(await page.textContent("#cell-status"), `Row 1, column ${blank + 1}: 7. Type 1 to 9, or Backspace to clear; arrows move.`);
       await page.keyboard.press("ArrowLeft");
       await page.keyboard.press("Backspace");
       const cleared = (await page.inputValue("#puzzle-text")).split("\n")[0];
       assert.equal(cleared[blank - 1], ".", "the cell left of it was cleared");
       assert.equal(cleared[blank], "7");
+      await page.check("#opt-labels"); // labelled cells redraw without error
       // Solve, then play the passes back from the first.
       await page.click("#solve-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
