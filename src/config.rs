@@ -379,7 +379,7 @@ mod tests {
             ("rms_norm_eps", |c| c.rms_norm_eps = 1e-45),
             ("rope_theta", |c| c.rope_theta = f64::INFINITY),
             ("expansion", |c| c.expansion = f64::NAN),
-            ("hidden_size", |c| c.hidden_size = 1 << 40),
+            ("hidden_size", |c| c.hidden_size = usize::MAX / 4),
             ("halt_max_steps", |c| c.halt_max_steps = 0),
             ("num_puzzle_identifiers", |c| c.num_puzzle_identifiers = usize::MAX),
         ];

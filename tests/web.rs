@@ -1,4 +1,4 @@
-//! The wasm surface (`src/web.rs`) in headless Chromium through wasm-bindgen-test: sessions on
+//! The wasm surface (`src/web/session.rs`) in headless Chromium through wasm-bindgen-test: sessions on
 //! the CPU backend and on WebGPU (SwiftShader) load a converted fixture, stream every pass, agree
 //! with each other and with the native CLI, and turn bad bytes into errors.
 //! Run: `cargo test --release --target wasm32-unknown-unknown --no-default-features --features model --test web`
@@ -11,7 +11,7 @@ use js_sys::{Array, Function, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-use trm::web::Session;
+use trm::web::session::Session;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

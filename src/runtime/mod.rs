@@ -1,7 +1,7 @@
 //! The model runtime behind the page, free of JavaScript so that it compiles and is tested
 //! natively (flex, and wgpu on lavapipe) as well as in the browser: backend choice, loading with
 //! warm-up, and the step loop with cancel, a per-step checkpoint of the carry and the CPU
-//! fallback when — and only when — the GPU device is lost. `src/web.rs` binds it to JavaScript
+//! fallback when — and only when — the GPU device is lost. `src/web/session.rs` binds it to JavaScript
 //! through a [`Host`].
 
 pub mod messages;

@@ -1,4 +1,4 @@
-// End-to-end tests of the real wasm runtime (www/pkg, built from src/web.rs) in headless Chromium:
+// End-to-end tests of the real wasm runtime (www/pkg, built from src/web/) in headless Chromium:
 //  (a) WebGPU: the page reports backend webgpu; a solve streams the expected number of passes whose
 //      grids and halt probabilities equal the native CLI's (tests/browser/expected/<model>.json);
 //  (b) CPU (?backend=cpu): the same;
