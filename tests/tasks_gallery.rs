@@ -79,7 +79,7 @@ fn maze_gallery() {
     assert!(sizes.len() >= 3);
 }
 
-/// `tests/browser/expected/gallery-tokens.json`: the SHA-256 of the model tokens of every
+/// `tests/browser/fixtures/gallery-tokens.json`: the SHA-256 of the model tokens of every
 /// gallery entry, encoded here from the galleries' structured fields. The page test loads each
 /// entry through the page (gallery file -> codec module -> editor text -> tokens) and compares.
 /// `UPDATE_EXPECTED=1 cargo test --test tasks_gallery` rewrites the file after a gallery change.
@@ -106,7 +106,7 @@ fn browser_fixture_holds_the_rust_encoding_of_every_gallery_entry() {
             want.insert(key, hash(&arc::encode(&test.input, 0, 0).unwrap()));
         }
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/expected/gallery-tokens.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/fixtures/gallery-tokens.json");
     let text = serde_json::to_string_pretty(&want).unwrap() + "\n";
     if std::env::var_os("UPDATE_EXPECTED").is_some() {
         std::fs::write(&path, &text).unwrap();

@@ -10,6 +10,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, "..", "..");
 export const WWW = path.join(ROOT, "www");
 export const EXPECTED_DIR = path.join(HERE, "expected");
+export const FIXTURES_DIR = path.join(HERE, "fixtures");
 export const MOCK_RUNTIME = readFileSync(path.join(HERE, "fixtures", "mock-trm.js"));
 
 export const PKG_PRESENT = existsSync(path.join(WWW, "pkg", "wasm", "trm.js")) && existsSync(path.join(WWW, "pkg", "wasm", "trm_bg.wasm"));

@@ -22,7 +22,7 @@ import {
   rewriteMetadata,
   editWebHeader,
   WWW,
-  EXPECTED_DIR,
+  FIXTURES_DIR,
 } from "./helpers.mjs";
 import { mockPass } from "./fixtures/mock-trm.js";
 import { loadPuzzles, encodePuzzle, puzzleText } from "../../pkg/puzzles.js";
@@ -113,7 +113,7 @@ test("without the wasm runtime the page says so clearly and keeps working", T, a
 });
 
 test("every gallery entry, loaded through the page, has the tokens Rust encodes", T, async () => {
-  const want = JSON.parse(readFileSync(path.join(EXPECTED_DIR, "gallery-tokens.json"), "utf8"));
+  const want = JSON.parse(readFileSync(path.join(FIXTURES_DIR, "gallery-tokens.json"), "utf8"));
   const sha = (tokens) => createHash("sha256").update(Uint8Array.from(tokens)).digest("hex");
   await withSite({ "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null }, async (srv) => {
     const { page, context, errors, log } = await openPage(browser, srv.url);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, WWW, EXPECTED_DIR } from "./helpers.mjs";
+import { ROOT, WWW, FIXTURES_DIR } from "./helpers.mjs";
 import { TASKS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, LEVELS } from "../../pkg/puzzles.js";
 
 const WASM = path.join(ROOT, "pkg", "wasm", "trm_tasks_bg.wasm");
@@ -31,7 +31,7 @@ test("the task table and taskOf come from Rust", () => {
 });
 
 test("every gallery entry encodes to the tokens Rust encodes", () => {
-  const want = JSON.parse(readFileSync(path.join(EXPECTED_DIR, "gallery-tokens.json"), "utf8"));
+  const want = JSON.parse(readFileSync(path.join(FIXTURES_DIR, "gallery-tokens.json"), "utf8"));
   const seen = new Set();
   for (const task of Object.keys(TASKS)) {
     const entries = galleryEntries(task, readFileSync(path.join(WWW, "data", `${task}-gallery.json`), "utf8"));
