@@ -425,7 +425,7 @@ function populatePuzzles() {
   const task = state.task;
   const sel = $("puzzle-select");
   // No gallery here (or it could not be read): start from a generated puzzle where there is a generator.
-  if (!state.galleries[task]?.length && !state.randomEntries[task] && LEVELS[task]) state.randomEntries[task] = randomEntry(task, LEVELS[task][0], 0);
+  if (!state.galleries[task]?.length && !state.randomEntries[task] && LEVELS[task]) state.randomEntries[task] = randomEntry(task, LEVELS[task][0]);
   const entries = [...(state.galleries[task] ?? []), state.randomEntries[task]].filter(Boolean).map((e, i) => ({ ...e, index: i }));
   state.entries = entries;
   sel.replaceChildren(
@@ -452,15 +452,15 @@ function populatePuzzles() {
 }
 
 /** A generated puzzle as a picker entry. */
-function randomEntry(task, level, index) {
+function randomEntry(task, level) {
   const g = randomPuzzle(task, level);
-  return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution, index };
+  return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution };
 }
 
 function newRandomPuzzle() {
   const task = state.task;
   try {
-    state.randomEntries[task] = randomEntry(task, $("random-level").value, 0);
+    state.randomEntries[task] = randomEntry(task, $("random-level").value);
   } catch (err) {
     $("puzzle-error").textContent = err.message;
     return;

@@ -59,10 +59,4 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn tokens_u32(t: &[u8]) -> Vec<u32> {
-    t.iter().map(|&v| v as u32).collect()
-}
-
-fn tokens_u8(t: &[u32]) -> Vec<u8> {
-    t.iter().map(|&v| v.min(255) as u8).collect()
-}
+use trm::tasks::puzzle::{tokens_u8, tokens_u32};

@@ -188,6 +188,17 @@ pub fn verdict(task: Task, input: &[u8], prediction: &[u8], rows: usize, cols: u
     Verdict { correct, valid, summary }
 }
 
+/// Tokens as the runtime passes them (`u32`) to the codecs' bytes; anything above 255 is out of
+/// every vocabulary and becomes 255, which decodes as invalid.
+pub fn tokens_u8(tokens: &[u32]) -> Vec<u8> {
+    tokens.iter().map(|&t| u8::try_from(t).unwrap_or(u8::MAX)).collect()
+}
+
+/// The codecs' tokens as the runtime takes them.
+pub fn tokens_u32(tokens: &[u8]) -> Vec<u32> {
+    tokens.iter().map(|&t| u32::from(t)).collect()
+}
+
 /// A token canvas drawn cell by cell, for predictions that are not valid puzzles.
 fn raw_grid(tokens: &[u8], width: usize, cell: impl Fn(u8) -> char) -> String {
     tokens.chunks(width.max(1)).map(|row| row.iter().map(|&v| cell(v)).collect::<String>() + "\n").collect()

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::tasks::puzzle::{tokens_u8, tokens_u32};
 use crate::tasks::{Task, gallery, maze, puzzle, sudoku};
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
@@ -17,11 +18,6 @@ fn to_js(v: &impl Serialize) -> Result<JsValue, JsError> {
 
 fn task(name: &str) -> Result<Task, JsError> {
     name.parse().map_err(js_err)
-}
-
-/// Tokens above 255 are out of every vocabulary: they become 255, which decodes as invalid.
-fn tokens_u8(tokens: &[u32]) -> Vec<u8> {
-    tokens.iter().map(|&t| u8::try_from(t).unwrap_or(u8::MAX)).collect()
 }
 
 #[derive(Serialize)]
@@ -67,7 +63,7 @@ pub fn encode_puzzle(task_name: &str, text: &str, seq_len: usize, test_index: us
     let e = puzzle::encode(task(task_name)?, text, seq_len, test_index).map_err(js_err)?;
     to_js(&EncodedMessage {
         task: e.task.name(),
-        tokens: e.tokens.iter().map(|&t| u32::from(t)).collect(),
+        tokens: tokens_u32(&e.tokens),
         rows: e.rows,
         cols: e.cols,
         side: e.side,
