@@ -67,9 +67,45 @@ export interface GalleryEntry {
   train: { input: number[][]; output: number[][] }[];
 }
 
+export type Edit =
+  | { op: "set"; row: number; col: number; symbol: string }
+  | { op: "fill"; row: number; col: number; symbol: string }
+  | { op: "resize"; rows: number; cols: number };
+
+/** The puzzle text with one edit applied. Throws an Error saying what is wrong. */
+export declare function editPuzzle(task: Task, text: string, edit: Edit): string;
+
+/** The symbol at row, col of the puzzle text ("." or 1-9, "#", " ", "S", "G", 0-9). */
+export declare function puzzleCell(task: Task, text: string, row: number, col: number): string;
+
+/** ARC: the versions of task `id` a model learned, as one batch (the original first). */
+export declare function arcVersions(names: string[], id: string, inputText: string, seqLen: number): { puzzleIds: number[]; tokens: Uint32Array };
+
+export interface Ballot {
+  /** The answer grid as digit rows, in the original frame. */
+  text: string;
+  votes: number;
+  /** Mean halting probability of its voters. */
+  confidence: number;
+}
+
+/** ARC: the vote over one batch of versions, best first. */
+export declare function arcVote(
+  names: string[],
+  puzzleIds: ArrayLike<number>,
+  inputText: string,
+  predictions: ArrayLike<number>,
+  haltProbs: ArrayLike<number>,
+): Ballot[];
+
 export declare function galleryEntries(task: Task, json: string): GalleryEntry[];
 
 export declare const LEVELS: { sudoku: string[]; maze: string[] };
 
 /** A new puzzle with a unique answer (Sudoku and maze; ARC has no generator). */
-export declare function randomPuzzle(task: Task, level: string, seed?: number): { text: string; solution: string; difficulty: string };
+export declare function randomPuzzle(
+  task: Task,
+  level: string,
+  seed?: number,
+  size?: { rows: number; cols: number },
+): { text: string; solution: string; difficulty: string };

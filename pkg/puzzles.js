@@ -47,17 +47,53 @@ export function judge(task, input, prediction, rows, cols, answer = null) {
   return codec.verdict(task, Uint32Array.from(input), Uint32Array.from(prediction), rows, cols, answer ?? undefined);
 }
 
+/**
+ * The puzzle text with one edit applied, in the codec's layout: { op: "set", row, col, symbol },
+ * { op: "fill", row, col, symbol } (ARC flood fill) or { op: "resize", rows, cols } (maze, ARC).
+ * Symbols as in the text: Sudoku 1-9 or ".", maze "#", " ", "S", "G", ARC colours 0-9.
+ * Throws an Error saying what is wrong.
+ */
+export function editPuzzle(task, text, edit) {
+  return codec.editPuzzle(task, String(text ?? ""), edit);
+}
+
+/** The symbol at row, col of the puzzle text. */
+export function puzzleCell(task, text, row, col) {
+  return codec.puzzleCell(task, String(text ?? ""), row, col);
+}
+
+/**
+ * ARC: the versions of task `id` a model learned (its puzzle identifiers `names` called `id` or
+ * `id|||…`, the original first), with the test input under each version's augmentation, as one
+ * batch: { puzzleIds, tokens: Uint32Array }. No ids when the model knows none.
+ */
+export function arcVersions(names, id, inputText, seqLen) {
+  const v = codec.arcVersions(names, id, inputText, seqLen);
+  return { puzzleIds: v.puzzleIds, tokens: Uint32Array.from(v.tokens) };
+}
+
+/**
+ * ARC: the reference's vote over one batch of versions — each prediction mapped back to the
+ * original frame — as [{ text, votes, confidence }], best first.
+ */
+export function arcVote(names, puzzleIds, inputText, predictions, haltProbs) {
+  return codec.arcVote(names, Uint32Array.from(puzzleIds), inputText, Uint32Array.from(predictions), Float32Array.from(haltProbs));
+}
+
 /** The entries of a gallery file's text: [{ id, test, name, text, solution, train }]. */
 export function galleryEntries(task, json) {
   return codec.galleryEntries(task, json);
 }
 
-/** A new puzzle with a unique answer: { text, solution, difficulty }. */
-export function randomPuzzle(task, level, seed = crypto.getRandomValues(new Uint32Array(1))[0]) {
+/**
+ * A new puzzle with a unique answer: { text, solution, difficulty }. Mazes are of the level's
+ * size unless `size` ({ rows, cols }, 2-30 each) says otherwise.
+ */
+export function randomPuzzle(task, level, seed = crypto.getRandomValues(new Uint32Array(1))[0], size = undefined) {
   if (task === "sudoku") return codec.randomSudoku(seed, level);
   if (task === "maze") {
     const { side, hardness } = MAZE_LEVELS[level] ?? MAZE_LEVELS.medium;
-    return codec.randomMaze(seed, side, side, hardness);
+    return codec.randomMaze(seed, size?.rows ?? side, size?.cols ?? side, hardness);
   }
   throw new Error(`There is no generator for ${TASKS[task]?.name ?? task} puzzles: pick one from the gallery.`);
 }

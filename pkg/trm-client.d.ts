@@ -93,6 +93,12 @@ export interface SolveOptions {
   stopOnHalt?: boolean;
   /** Also stream a pass after every latent and answer update. */
   inner?: boolean;
+  /**
+   * Continue from the state the last solve ended in (finished or cancelled) on these tokens —
+   * "think longer", or an edited puzzle the model must recover on. Same batch size as that
+   * solve; `maxSteps` counts its steps too.
+   */
+  resume?: boolean;
 }
 
 export interface Progress {

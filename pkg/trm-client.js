@@ -223,7 +223,7 @@ export class TrmClient extends EventTarget {
   /**
    * Solve. `puzzle`: { tokens, puzzleIds? } (or just the tokens) with B·seq_len tokens.
    * `onPass(pass)` is called for every pass; resolves with the final result.
-   * options: { maxSteps, stopOnHalt, inner }.
+   * options: { maxSteps, stopOnHalt, inner, resume }.
    */
   solve(puzzle, onPass, options = {}) {
     if (this.solving) return Promise.reject(new TrmError("a solve is already running", { op: "solve" }));
@@ -236,6 +236,7 @@ export class TrmClient extends EventTarget {
       maxSteps: options.maxSteps ?? undefined,
       stopOnHalt: !!options.stopOnHalt,
       inner: !!options.inner,
+      resume: !!options.resume,
     };
     if (!this._worker) return Promise.reject(this.initError ?? new TrmError("the worker is not running", { op: "solve" }));
     const id = this._nextId;

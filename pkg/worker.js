@@ -298,6 +298,7 @@ async function solve(msg) {
   if (o.maxSteps != null) options.maxSteps = Number(o.maxSteps);
   options.stopOnHalt = !!o.stopOnHalt;
   options.inner = !!o.inner;
+  options.resume = !!o.resume;
   const onPass = (p) => {
     const pass = plain(p);
     pass.inner = pass.inner ?? null;

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Benchmark the browser runtime (a command, not a test): opens the page in headless Chromium
 // (Debian's, through playwright-core) and prints, per backend and model,
-//   - time from page load to the first rendered pass (cold: fresh profile, download + warm-up included),
-//   - ms per supervision step (median / min over a warm solve),
-//   - ms for a full N-step solve (default 16).
+//   - time from navigation to the first rendered pass, cold (fresh profile: download and warm-up
+//     included) and warm (a reload with the weights in the browser's cache),
+//   - bytes downloaded by the cold load (as sent: compressed where the server compresses),
+//   - ms per supervision step (median / min over a warm solve), ms for a full N-step solve,
+//   - frames per second while scrubbing the timeline (one pass drawn per frame).
 //
 //   node scripts/bench-web.mjs [--models URL[,URL...]] [--backends webgpu,cpu] [--steps 16]
 //                              [--repeat 1] [--timeout-s 1800] [--json] [--url http://host:port/]
@@ -58,6 +60,8 @@ async function benchOne(browser, base, backend, model, opts) {
   page.on("console", (m) => log.push(m.text()));
   const timeout = opts.timeoutS * 1000;
   const out = { backend, model };
+  const requests = [];
+  page.on("requestfinished", (r) => requests.push(r));
   try {
     const q = new URLSearchParams({ backend, model, autosolve: "1", steps: "1" });
     await page.goto(`${base}?${q}`);
@@ -73,6 +77,9 @@ async function benchOne(browser, base, backend, model, opts) {
       puzzleId: Number(document.getElementById("puzzle-id").value) || 0,
     }));
     if (cold.state !== "solved") throw new Error(cold.errors.join(" | ") || `page ended in state ${cold.state}`);
+    const sizes = await Promise.all(requests.map((r) => r.sizes().then((s) => s.responseBodySize + s.responseHeadersSize, () => 0)));
+    out.coldBytes = sizes.reduce((a, b) => a + b, 0);
+    out.coldRequests = requests.length;
     Object.assign(out, {
       actualBackend: cold.backend,
       reason: cold.reason,
@@ -96,6 +103,37 @@ async function benchOne(browser, base, backend, model, opts) {
       );
       runs.push(res);
     }
+    // Scrubbing: a 16-pass solve with inner updates, then one pass drawn per animation frame.
+    await page.evaluate(async () => {
+      document.getElementById("opt-inner").checked = true;
+      document.getElementById("opt-steps").value = "16";
+      await window.trmApp.solve();
+    });
+    out.scrub = await page.evaluate(async () => {
+      const slider = document.getElementById("step-slider");
+      const n = window.trmApp.state.run.passes.length;
+      const frames = [];
+      let i = 0;
+      const t0 = performance.now();
+      await new Promise((done) => {
+        const tick = (t) => {
+          frames.push(t);
+          slider.value = String(i++ % n);
+          slider.dispatchEvent(new Event("input", { bubbles: true }));
+          if (performance.now() - t0 < 3000) requestAnimationFrame(tick);
+          else done();
+        };
+        requestAnimationFrame(tick);
+      });
+      const gaps = frames.slice(1).map((t, k) => t - frames[k]).sort((a, b) => a - b);
+      return { passes: n, fps: (frames.length - 1) / ((frames.at(-1) - frames[0]) / 1000), p95FrameMs: gaps[Math.floor(gaps.length * 0.95)] };
+    });
+    // Warm: the same page again, the weights now in the browser's cache.
+    await page.reload();
+    await page.waitForFunction(() => ["solved", "error", "cancelled"].includes(document.body.dataset.state), null, { timeout, polling: 100 });
+    const warm = await page.evaluate(() => ({ metrics: { ...window.trmApp.metrics }, source: window.trm?.info?.source }));
+    out.warmFirstPassMs = warm.metrics.firstPassMs;
+    out.warmSource = warm.source;
     const stepMs = runs.flatMap((r) => r.ms);
     out.stepMsMedian = median(stepMs);
     out.stepMsMin = Math.min(...stepMs);
@@ -174,20 +212,23 @@ async function main() {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  const rows = [["backend", "model", "task", "MB", "ready ms", "loaded ms", "warm-up ms", "first pass ms", "ms/step (median)", "ms/step (min)", `${opts.steps}-step solve ms`, "note"]];
+  const rows = [["backend", "model", "task", "MB", "downloaded MB", "ready ms", "loaded ms", "warm-up ms", "first pass ms", "cached first pass ms", "ms/step (median)", "ms/step (min)", `${opts.steps}-step solve ms`, "scrub fps", "note"]];
   for (const r of results) {
     rows.push([
       r.actualBackend && r.actualBackend !== r.backend ? `${r.backend}→${r.actualBackend}` : r.backend,
       r.model,
       r.task ?? "",
       r.bytes ? (r.bytes / 1e6).toFixed(1) : "",
+      r.coldBytes ? (r.coldBytes / 1e6).toFixed(2) : "",
       f(r.readyMs),
       f(r.loadedMs),
       f(r.warmupMs),
       f(r.firstPassMs),
+      r.warmSource === "cache" ? f(r.warmFirstPassMs) : r.warmFirstPassMs != null ? `${f(r.warmFirstPassMs)} (not cached)` : "–",
       f(r.stepMsMedian, 1),
       f(r.stepMsMin, 1),
       f(r.solveMs),
+      r.scrub ? `${f(r.scrub.fps)} (p95 ${f(r.scrub.p95FrameMs, 1)} ms, ${r.scrub.passes} passes)` : "–",
       r.error ? `error: ${r.error}` : r.fellBack ? `fell back: ${r.fellBack}` : "",
     ]);
   }
@@ -196,7 +237,9 @@ async function main() {
     console.log(row.map((cell, c) => (c < 3 || c === row.length - 1 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  "));
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
   }
-  console.log("\nfirst pass ms: from navigation start to the first rendered pass (fresh profile: download, wasm start, model warm-up, one step).");
+  console.log("\nfirst pass ms: from navigation start to the first rendered pass (fresh profile: download, wasm start, model warm-up, one step);");
+  console.log("cached: the same after a reload, weights from the browser's cache. downloaded: every response of the cold load, headers included.");
+  console.log("scrub fps: animation frames per second while the timeline is moved one pass per frame (inner updates on).");
   console.log("ms/step: the runtime's own per-step timing (incl. readback) over a warm solve; solve ms: total of that solve.");
 }
 

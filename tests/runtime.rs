@@ -10,7 +10,7 @@ use trm::recursion::{Batch, InputError, Recursion, SolveOptions};
 use trm::runtime::{Active, BackendRequest, Engine, RuntimeError, SolveOptionsMessage};
 
 fn steps(n: usize, inner: bool) -> SolveOptionsMessage {
-    SolveOptionsMessage { max_steps: Some(n), stop_on_halt: false, inner }
+    SolveOptionsMessage { max_steps: Some(n), inner, ..Default::default() }
 }
 
 fn cpu_engine() -> Engine {
@@ -102,6 +102,88 @@ fn cancel_stops_after_the_current_step_and_does_not_leak_into_the_next_solve() {
     assert_eq!((next.steps, next.cancelled), (3, false));
 }
 
+fn resume(n: usize) -> SolveOptionsMessage {
+    SolveOptionsMessage { resume: true, ..steps(n, false) }
+}
+
+/// A resumed solve continues from where the last one ended (finished or cancelled), on the
+/// tokens it is given: "think longer" equals one longer solve, and an edited puzzle continues
+/// from the old state exactly as the recursion would with that carry.
+#[test]
+fn a_solve_resumes_where_the_last_one_ended() {
+    let engine = cpu_engine();
+    let (model, tokens) = sudoku_small();
+    let whole = Recorder::new();
+    block_on(engine.solve(&tokens, &[], &steps(5, false), &whole)).unwrap();
+
+    block_on(engine.solve(&tokens, &[], &steps(2, false), &Recorder::new())).unwrap();
+    let longer = Recorder::new();
+    let result = block_on(engine.solve(&tokens, &[], &resume(5), &longer)).unwrap();
+    assert_eq!(result.steps, 5);
+    let (got, want) = (longer.outer(), whole.outer());
+    assert_eq!(got.iter().map(|p| p.step).collect::<Vec<_>>(), [3, 4, 5]);
+    for (g, w) in got.iter().zip(&want[2..]) {
+        assert_eq!((&g.tokens, &g.halt_prob), (&w.tokens, &w.halt_prob));
+    }
+
+    // Cancelled at step 2, then the puzzle is edited: the new input with the old carry.
+    let host = Recorder::with(|p| {
+        if p.step == 2 {
+            engine.cancel();
+        }
+        Ok(())
+    });
+    assert!(block_on(engine.solve(&tokens, &[], &steps(8, false), &host)).unwrap().cancelled);
+    let mut edited = tokens.clone();
+    let blank = edited.iter().position(|&t| t == 1).unwrap();
+    edited[blank] = 2;
+    let recovered = Recorder::new();
+    block_on(engine.solve(&edited, &[], &resume(4), &recovered)).unwrap();
+
+    let direct = Trm::from_tensors(model.config.clone(), &mut model.tensors.clone(), &flex()).unwrap();
+    let opts = SolveOptions { max_steps: 2, stop_on_halt: false, inner: false };
+    let mut first = Recursion::new(&direct, &Batch::new(&[tokens.clone()], &[], &direct).unwrap(), opts, &flex());
+    while !first.is_done() {
+        first.step().read().unwrap();
+    }
+    let carry = first.carry().clone();
+    let opts = SolveOptions { max_steps: 4, ..opts };
+    let mut want = Vec::new();
+    Recursion::new(&direct, &Batch::new(&[edited.clone()], &[], &direct).unwrap(), opts, &flex())
+        .with_carry(carry, 2)
+        .run(|p| want.push(p.clone()))
+        .unwrap();
+    let got = recovered.outer();
+    assert_eq!(got.len(), 2);
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!((g.step, &g.tokens, &g.halt_prob), (w.step, &w.tokens, &w.halt_prob));
+    }
+}
+
+#[test]
+fn a_resume_needs_an_earlier_solve_of_the_same_size() {
+    let engine = cpu_engine();
+    let (_, tokens) = sudoku_small();
+    let err = |e: Result<_, RuntimeError>| match e {
+        Err(RuntimeError::Failed(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    let fresh = err(block_on(engine.solve(&tokens, &[], &resume(4), &Recorder::new())));
+    assert!(fresh.contains("no earlier solve"), "{fresh}");
+    block_on(engine.solve(&tokens, &[], &steps(2, false), &Recorder::new())).unwrap();
+    let two = [tokens.clone(), tokens.clone()].concat();
+    let size = err(block_on(engine.solve(&two, &[], &resume(4), &Recorder::new())));
+    assert!(size.contains("same batch size"), "{size}");
+    // A refused resume leaves nothing to continue: the state was taken.
+    block_on(engine.solve(&tokens, &[], &steps(2, false), &Recorder::new())).unwrap();
+    let done = err(block_on(engine.solve(&tokens, &[], &resume(2), &Recorder::new())));
+    assert!(done.contains("already did 2 steps"), "{done}");
+    // A newly installed model forgets the last solve.
+    block_on(engine.solve(&tokens, &[], &steps(1, false), &Recorder::new())).unwrap();
+    block_on(engine.install(sudoku_small().0, &Recorder::new())).unwrap();
+    assert!(err(block_on(engine.solve(&tokens, &[], &resume(4), &Recorder::new()))).contains("no earlier solve"));
+}
+
 #[test]
 fn bad_requests_are_typed_errors_and_the_engine_keeps_working() {
     let (_, tokens) = sudoku_small();
@@ -140,7 +222,7 @@ fn messages_have_one_camel_case_shape() {
     assert_eq!(keys(&result), ["backend", "cancelled", "confidence", "fellBack", "haltProb", "steps", "tokens", "totalMs"]);
 
     let opts: SolveOptionsMessage = serde_json::from_str(r#"{"maxSteps": 3, "stopOnHalt": true}"#).unwrap();
-    assert_eq!(opts, SolveOptionsMessage { max_steps: Some(3), stop_on_halt: true, inner: false });
+    assert_eq!(opts, SolveOptionsMessage { max_steps: Some(3), stop_on_halt: true, ..Default::default() });
     assert!(serde_json::from_str::<SolveOptionsMessage>(r#"{"max_steps": 3}"#).is_err(), "a misspelt option is an error");
 }
 

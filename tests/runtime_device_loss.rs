@@ -12,7 +12,7 @@ use trm::runtime::{Active, BackendRequest, Engine, SolveOptionsMessage};
 fn losing_the_device_at_step_1_continues_on_the_cpu_with_the_same_answers() {
     let Some(gpu) = gpu() else { return };
     let (model, tokens) = sudoku_small();
-    let opts = SolveOptionsMessage { max_steps: Some(8), stop_on_halt: false, inner: false };
+    let opts = SolveOptionsMessage { max_steps: Some(8), ..Default::default() };
 
     let cpu = Engine::new(BackendRequest::Cpu, None).unwrap();
     block_on(cpu.install(model.clone(), &Recorder::new())).unwrap();

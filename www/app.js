@@ -2,23 +2,27 @@
 // All compute happens in the worker (pkg/trm-client.js); this file only renders.
 
 import { TrmClient } from "./pkg/trm-client.js";
-import { prepCanvas, drawTokens, drawHalt, drawHeat, changedCells, arcExtent } from "./draw.js";
+import { prepCanvas, drawTokens, drawHalt, drawHeat, drawTicks, changedCells, arcExtent } from "./draw.js";
+import { wireEditor, syncAriaGrid, ARC_COLOUR_NAMES } from "./editor.js";
 import { readParams, viewHash } from "./url-state.js";
-import { parseModelList, describeInfo, cardSummary, fmtMs, fmtP, fmtMB } from "./models.js";
-import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge } from "./pkg/puzzles.js";
+import { parseModelList, describeInfo, cardSummary, aboutModel, fmtMs, fmtP, fmtMB } from "./models.js";
+import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, editPuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge, arcVersions, arcVote } from "./pkg/puzzles.js";
 
 const $ = (id) => document.getElementById(id);
 
 const BACKEND_NAMES = { webgpu: "WebGPU", cpu: "CPU (WebAssembly)" };
 const TASK_HELP = {
   sudoku: "Click a cell of the input grid and type 1-9 (0 or Backspace clears; arrows move), or edit the text: 81 cells, row by row, digits 1-9 and '.' or 0 for blanks (spaces, | and separator lines are ignored).",
-  maze: "One line per row, up to 30 rows of up to 30 cells: '#' wall, ' ' open, S start, G goal. Smaller mazes are padded with walls. The model draws the path with 'o'.",
-  arc: "Rows of colour digits 0-9 (1-30 rows and columns), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
+  maze: "On the grid: press on a wall and drag to open a corridor, on an open cell to draw walls; drag S or G to move them (keys: W wall, Space open, S, G; arrows move). As text: one line per row, up to 30×30: '#' wall, ' ' open, S start, G goal; smaller mazes are padded with walls. The model draws the path with 'o'.",
+  arc: "On the grid: pick a colour (or press 0-9), click or drag to paint, or use Fill for a whole region (F). As text: rows of colour digits 0-9 (1-30 rows and columns), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
 };
+const EDIT_HINT = { sudoku: "— click a cell and type", maze: "— drag to draw walls, move S and G", arc: "— paint with the colours below" };
 
 // ---------------------------------------------------------------- state
 
 const params = readParams(location.search, location.href, location.hash);
+/** Most supervision steps a solve may reach, "think longer" and continued solves included. */
+const MAX_STEPS = 128;
 const state = {
   params,
   client: null,
@@ -88,8 +92,12 @@ function updateButtons() {
   const solving = !!c?.solving;
   $("solve-btn").disabled = !c?.isReady || !state.info || solving || state.loading;
   $("cancel-btn").disabled = !solving;
-  const done = state.run?.result && !state.run.result.cancelled;
-  $("longer-btn").disabled = !done || solving || state.loading || (state.run.result.steps ?? 0) >= 64;
+  const run = state.run;
+  const ended = !!run?.result;
+  const edited = ended && run.task === state.task && inputEdited(run);
+  const sameModel = run?.loadSeq === state.loadSeq;
+  $("longer-btn").disabled = !ended || !sameModel || solving || state.loading || !state.info || (run.result.steps ?? 0) >= MAX_STEPS;
+  $("longer-btn").textContent = edited ? "Continue on the edited puzzle" : "Think longer";
   $("video-btn").disabled = !state.run?.result || solving || !!state.recording;
   $("load-btn").disabled = !c?.isReady || state.loading || !state.models.length;
   $("model-file").disabled = !c?.isReady || state.loading;
@@ -131,68 +139,105 @@ function drawInput() {
     prepCanvas(canvas, 120, 40).clearRect(0, 0, 120, 40);
     return;
   }
-  const cursor = puzzle.task === "sudoku" && document.activeElement === canvas ? (state.cursor ?? 0) : null;
-  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270, extent: puzzle.task === "maze" ? puzzle : undefined, cursor, labels: $("opt-labels").checked });
-  canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle:\n${puzzleText(puzzle.task, puzzle.tokens, puzzle.rows, puzzle.cols)}`);
+  const cursor = document.activeElement === canvas ? state.editor?.cursor : null;
+  drawTokens(canvas, puzzle.task, puzzle.tokens, { size: 270, extent: puzzle.task === "sudoku" ? undefined : puzzle, cursor, labels: $("opt-labels").checked });
+  const text = puzzleText(puzzle.task, puzzle.tokens, puzzle.rows, puzzle.cols);
+  canvas.setAttribute("aria-label", `Input ${TASKS[puzzle.task].name} puzzle, ${puzzle.rows} by ${puzzle.cols}: click or use the arrow keys to edit`);
+  syncAriaGrid(canvas, puzzle.task, text.split("\n").filter((l) => l.length), state.editor?.cursor);
 }
 
-/** For screen readers: the Sudoku cell under the cursor. */
-function announceCell() {
-  const at = state.cursor ?? 0;
-  let digit = null;
-  try {
-    const t = currentPuzzle().tokens[at];
-    digit = t >= 2 ? t - 1 : null;
-  } catch {
-    digit = null;
-  }
-  $("cell-status").textContent = `Row ${Math.floor(at / 9) + 1}, column ${(at % 9) + 1}: ${digit ?? "blank"}. Type 1 to 9, or Backspace to clear; arrows move.`;
-}
-
-/** Sudoku: edit on the grid itself — click or arrow to a cell, type 1-9, 0 / . / Backspace to clear. */
-function wireGridEditing() {
-  const canvas = $("input-canvas");
-  canvas.tabIndex = 0;
-  const sudoku = () => state.task === "sudoku";
-  canvas.addEventListener("pointerdown", (e) => {
-    if (!sudoku()) return;
-    const rect = canvas.getBoundingClientRect();
-    const c = Math.floor(((e.clientX - rect.left) / rect.width) * 9);
-    const r = Math.floor(((e.clientY - rect.top) / rect.height) * 9);
-    state.cursor = Math.max(0, Math.min(8, r)) * 9 + Math.max(0, Math.min(8, c));
-    canvas.focus();
-    drawInput();
-  });
-  canvas.addEventListener("focus", drawInput);
-  canvas.addEventListener("blur", drawInput);
-  canvas.addEventListener("keydown", (e) => {
-    if (!sudoku() || e.altKey || e.ctrlKey || e.metaKey) return;
-    const at = state.cursor ?? 0;
-    const move = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -9, ArrowDown: 9 }[e.key];
-    let digit = /^[1-9]$/.test(e.key) ? Number(e.key) : ["0", ".", "Backspace", "Delete", " "].includes(e.key) ? 0 : null;
-    if (move === undefined && digit === null) return;
-    e.preventDefault();
-    e.stopPropagation();
-    if (move !== undefined) {
-      const r = Math.floor(at / 9), c = at % 9;
-      const nr = Math.max(0, Math.min(8, r + Math.trunc(move / 9))), nc = Math.max(0, Math.min(8, c + (Math.abs(move) === 1 ? move : 0)));
-      state.cursor = nr * 9 + nc;
-      drawInput();
-      return announceCell();
-    }
-    let tokens;
+/** The grid editor (editor.js) on the input canvas, its ARC palette and tools, and the size
+ * controls (maze, ARC). */
+function wireEditing() {
+  const shape = () => {
     try {
-      tokens = Uint32Array.from(currentPuzzle().tokens);
+      const p = currentPuzzle();
+      return { rows: p.rows, cols: p.cols };
     } catch {
-      tokens = new Uint32Array(81).fill(1); // the text does not parse: start from an empty grid
+      return state.task === "sudoku" ? { rows: 9, cols: 9 } : { rows: 1, cols: 1 };
     }
-    tokens[at] = digit ? digit + 1 : 1;
-    $("puzzle-text").value = puzzleText("sudoku", tokens);
-    state.puzzleTouched = true;
-    validatePuzzleText();
-    announceCell();
+  };
+  state.editor = wireEditor($("input-canvas"), {
+    task: () => state.task,
+    text: () => $("puzzle-text").value,
+    shape,
+    setText: (text) => {
+      $("puzzle-text").value = text;
+      state.puzzleTouched = true;
+      validatePuzzleText();
+    },
+    redraw: drawInput,
+    announce: (sentence) => ($("cell-status").textContent = sentence),
+    error: (message) => ($("puzzle-error").textContent = message),
+    colourChanged: showPalette,
+    strokeEnd: onGridEdited,
   });
-  canvas.addEventListener("focus", () => sudoku() && announceCell());
+  $("arc-palette").replaceChildren(
+    ...ARC_COLOUR_NAMES.map((name, c) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = `c${c}`;
+      b.setAttribute("role", "radio");
+      b.setAttribute("aria-label", `${c}: ${name}`);
+      b.title = `${c}: ${name} (key ${c})`;
+      b.addEventListener("click", () => {
+        state.editor.colour = c;
+        showPalette();
+      });
+      return b;
+    }),
+  );
+  for (const tool of ["paint", "fill"]) {
+    $(`tool-${tool}`).addEventListener("click", () => {
+      state.editor.tool = tool;
+      showPalette();
+    });
+  }
+  showPalette();
+  $("resize-btn").addEventListener("click", () => {
+    try {
+      const text = editPuzzle(state.task, $("puzzle-text").value, { op: "resize", rows: Number($("grid-rows").value), cols: Number($("grid-cols").value) });
+      $("puzzle-text").value = text;
+      state.puzzleTouched = true;
+      validatePuzzleText();
+    } catch (e) {
+      $("puzzle-error").textContent = e.message;
+    }
+  });
+  $("reset-btn").addEventListener("click", () => selectEntry(state.selectedEntry?.index ?? 0));
+}
+
+function showPalette() {
+  const ed = state.editor;
+  [...$("arc-palette").children].forEach((b, c) => b.setAttribute("aria-checked", String(c === ed.colour)));
+  $("tool-paint").setAttribute("aria-pressed", String(ed.tool !== "fill"));
+  $("tool-fill").setAttribute("aria-pressed", String(ed.tool === "fill"));
+}
+
+/** The tools for this task, and the size fields showing the puzzle's size. */
+function showEditTools(puzzle) {
+  $("arc-tools").hidden = state.task !== "arc";
+  $("size-tools").hidden = state.task === "sudoku";
+  $("edit-hint").textContent = EDIT_HINT[state.task] ?? "";
+  const max = state.task === "maze" ? Math.round(Math.sqrt(seqLenFor("maze"))) : 30;
+  for (const id of ["grid-rows", "grid-cols"]) $(id).max = String(max);
+  $("grid-rows").min = $("grid-cols").min = state.task === "maze" ? "2" : "1";
+  if (puzzle && document.activeElement?.closest?.("#size-tools") == null) {
+    $("grid-rows").value = String(puzzle.rows);
+    $("grid-cols").value = String(puzzle.cols);
+  }
+}
+
+/** An edit on the grid while a solve runs: stop it and continue from the model's current state
+ * on the edited puzzle, so one watches it recover. After a solve, "Think longer" offers it. */
+function onGridEdited() {
+  const run = state.run;
+  if (!run || run.task !== state.task || !state.info) return;
+  if (state.client?.solving) {
+    state.resumeAfterCancel = true;
+    state.client.cancel();
+  }
+  updateButtons();
 }
 
 // ---------------------------------------------------------------- the run and its passes
@@ -224,13 +269,14 @@ function renderPass(index) {
   const tokens = rowSlice(p.tokens, seq);
   const confidence = rowSlice(p.confidence, seq);
   const task = run.task;
-  const opts = { input: run.input, confidence, size: 360, labels: $("opt-labels").checked };
+  const input = p.input ?? run.input;
+  const opts = { input, confidence, size: 360, labels: $("opt-labels").checked };
   let conflicts = null;
   if (task === "sudoku") {
     conflicts = sudokuConflicts(tokens);
     opts.conflicts = conflicts;
   }
-  if (task === "arc") opts.extent = arcExtent(run.input, tokens);
+  if (task === "arc") opts.extent = arcExtent(input, tokens);
   if (task === "maze") opts.extent = run.shape;
   const prevTokens = index > 0 ? rowSlice(run.passes[index - 1].tokens, seq) : null;
   opts.changed = changedCells(prevTokens, tokens);
@@ -238,6 +284,8 @@ function renderPass(index) {
   drawLatent(run, index, opts.extent);
   const steps = run.passes.filter((q) => !q.inner);
   drawHalt($("halt-canvas"), steps.map((q) => q.haltProb?.[0] ?? 0), steps.findIndex((q) => q.step === p.step));
+  drawTimelineTicks(run);
+  showVotes(run, index);
   $("play-btn").disabled = run.passes.length < 2;
   const text = task ? puzzleText(task, tokens, run.shape.rows, run.shape.cols) : tokens.join(" ");
   $("grid-text").textContent = text;
@@ -264,7 +312,7 @@ function renderPass(index) {
     p.backend ? `on ${BACKEND_NAMES[p.backend] ?? p.backend}` : null,
   ].filter(Boolean);
   $("pass-status").textContent = parts.join(" · ");
-  showVerdict(run, tokens);
+  showVerdict(run, input, tokens);
   for (const tr of $("steps-table").tBodies[0].rows) tr.classList.toggle("current", Number(tr.dataset.pass) === index);
   state.metrics.renderedPasses++;
   updateHash();
@@ -282,6 +330,43 @@ function drawLatent(run, index, extent) {
   const { lo, hi } = drawHeat($("latent-canvas"), values, { side, extent: run.task === "sudoku" ? null : extent, size: 270 });
   $("latent-range").textContent = `step ${p.step}: ${lo.toFixed(2)} (dark) to ${hi.toFixed(2)} (light)`;
   $("latent-canvas").setAttribute("aria-label", `${mode === "latent" ? "Size" : "Change"} of the latent state per cell at step ${p.step}, from ${lo.toFixed(2)} to ${hi.toFixed(2)}`);
+}
+
+/** ARC voting: the answers of every version at the last step up to pass `index`, mapped back,
+ * with their votes, and the pass@2 verdict when the answer is known. */
+function showVotes(run, index) {
+  const fig = $("votes-figure");
+  const p = run.vote && run.passes.slice(0, index + 1).reverse().find((q) => !q.inner);
+  fig.hidden = !p;
+  if (!p) return;
+  const v = run.vote;
+  let ballots;
+  try {
+    ballots = arcVote(v.names, v.puzzleIds, v.text, p.tokens, p.haltProb);
+  } catch (e) {
+    $("vote-caption").textContent = `No vote: ${e.message}`;
+    return $("vote-list").replaceChildren();
+  }
+  const answer = run.answer?.trim();
+  const rank = answer ? ballots.findIndex((b) => b.text.trim() === answer) : -1;
+  $("vote-list").replaceChildren(
+    ...ballots.slice(0, 3).map((b, k) => {
+      const f = document.createElement("figure");
+      if (k === rank) f.className = "right";
+      const canvas = document.createElement("canvas");
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", `Candidate ${k + 1}, ${b.votes} votes:\n${b.text}`);
+      const enc = encodePuzzle("arc", b.text);
+      drawTokens(canvas, "arc", enc.tokens, { extent: enc, size: 110 });
+      const cap = document.createElement("figcaption");
+      cap.textContent = `#${k + 1}: ${b.votes} vote${b.votes === 1 ? "" : "s"}`;
+      f.append(canvas, cap);
+      return f;
+    }),
+  );
+  const cast = ballots.reduce((n, b) => n + b.votes, 0);
+  const verdict = !answer ? "" : rank >= 0 && rank < 2 ? ` ✓ The answer is candidate ${rank + 1}: right at pass@2.` : ` ✗ The answer is not among the top two${rank >= 0 ? ` (it is candidate ${rank + 1})` : ""}.`;
+  $("vote-caption").textContent = `Votes at step ${p.step}: ${v.puzzleIds.length} versions of ${v.base} (rotated, mirrored, recoloured), mapped back; ${cast} cast a grid, ${ballots.length} distinct.${verdict}`;
 }
 
 /** Play the passes from the one on view (from the start when at the end), one per tick. */
@@ -302,13 +387,13 @@ function setPlaying(on) {
 }
 
 /** The verdict on the pass on view: ✓/✗ against the answer when known, and the task's rules. */
-function showVerdict(run, tokens) {
+function showVerdict(run, input, tokens) {
   const el = $("verdict");
-  if (!run.task || !run.input) {
+  if (!run.task || !input) {
     el.hidden = true;
     return;
   }
-  const v = judge(run.task, run.input, tokens, run.shape.rows, run.shape.cols, run.answer);
+  const v = judge(run.task, input, tokens, run.shape.rows, run.shape.cols, run.answer);
   el.hidden = !v.summary;
   el.textContent = v.summary;
   el.dataset.ok = String(v.correct ?? v.valid ?? "");
@@ -319,6 +404,18 @@ function onSolveStart(detail) {
   const info = state.info ?? state.client?.info;
   const cfg = info?.config ?? {};
   const seq = cfg.seq_len ?? detail.tokens.length;
+  const prev = state.run;
+  if (detail.options?.resume && prev && prev.task === (detail.task ?? taskOf(cfg))) {
+    // A continued solve: same timeline, new input (the edited puzzle) from the next pass on.
+    const input = rowSlice(detail.tokens, seq);
+    if (input.some((t, i) => t !== prev.input[i])) prev.edits.push({ at: prev.passes.length, step: prev.result?.steps ?? 0 });
+    Object.assign(prev, { id: detail.id, input, shape: state.pendingShape ?? prev.shape, answer: state.pendingAnswer, result: null });
+    if (state.pendingVote) prev.vote = state.pendingVote;
+    $("solve-summary").textContent = "Continuing…";
+    $("follow").checked = true;
+    setState("solving");
+    return;
+  }
   state.run = {
     id: detail.id,
     task: detail.task ?? taskOf(cfg),
@@ -333,6 +430,10 @@ function onSolveStart(detail) {
     lastStepTokens: null,
     result: null,
     startedAt: performance.now(),
+    // Where the puzzle was edited mid-solve: { at: first pass on the new input, step }.
+    edits: [],
+    vote: state.pendingVote ?? null,
+    loadSeq: state.loadSeq, // a continued solve needs the same model loaded
   };
   state.view = 0;
   $("steps-table").tBodies[0].replaceChildren();
@@ -349,6 +450,7 @@ function onSolveStart(detail) {
 function onPass(id, pass) {
   const run = state.run;
   if (!run || run.id !== id) return;
+  pass.input = run.input; // the puzzle this pass saw (an edit mid-solve changes it)
   run.passes.push(pass);
   const index = run.passes.length - 1;
   if (!pass.inner) {
@@ -387,13 +489,26 @@ function onPass(id, pass) {
     $("step-slider").max = String(run.passes.length - 1);
     $("step-slider").disabled = false;
     $("next-btn").disabled = state.view >= run.passes.length - 1;
+    drawTimelineTicks(run);
   }
+}
+
+function drawTimelineTicks(run) {
+  const canvas = $("ticks-canvas");
+  drawTicks(canvas, run.passes, run.edits, { width: canvas.parentElement.clientWidth || 360 });
 }
 
 function onDone(id, result) {
   const run = state.run;
   if (!run || run.id !== id) return;
   run.result = result;
+  if (result.cancelled && state.resumeAfterCancel) {
+    // Cancelled for an edit on the grid: go on from here on the edited puzzle.
+    state.resumeAfterCancel = false;
+    setState("solving");
+    setTimeout(continueSolve, 0);
+    return;
+  }
   const steps = result.steps ?? 0;
   const parts = [
     result.cancelled ? `Cancelled after ${steps} step${steps === 1 ? "" : "s"}` : `Done: ${steps} step${steps === 1 ? "" : "s"}`,
@@ -410,6 +525,7 @@ function onDone(id, result) {
 }
 
 function onSolveError(detail) {
+  state.resumeAfterCancel = false;
   const run = state.run;
   if (run && run.id === detail.id) {
     $("solve-summary").textContent = `The solve failed: ${detail.message}`;
@@ -426,15 +542,16 @@ function populatePuzzles() {
   const sel = $("puzzle-select");
   // No gallery here (or it could not be read): start from a generated puzzle where there is a generator.
   if (!state.galleries[task]?.length && !state.randomEntries[task] && LEVELS[task]) state.randomEntries[task] = randomEntry(task, LEVELS[task][0]);
-  const entries = [...(state.galleries[task] ?? []), state.randomEntries[task]].filter(Boolean).map((e, i) => ({ ...e, index: i }));
+  // ARC: the tasks the loaded model learned (it has their puzzle embeddings) come first, and say so.
+  const learned = (e) => task === "arc" && learnedByModel(e);
+  const list = [...(state.galleries[task] ?? []), state.randomEntries[task]].filter(Boolean);
+  const entries = [...list.filter(learned), ...list.filter((e) => !learned(e))].map((e, i) => ({ ...e, index: i }));
   state.entries = entries;
   sel.replaceChildren(
     ...entries.map((e, i) => {
       const o = document.createElement("option");
       o.value = String(i);
-      // ARC: say plainly which tasks the loaded model learned (it has their puzzle embeddings).
-      const learned = task === "arc" && e.puzzleName && state.info?.puzzleIdentifiers?.includes?.(e.puzzleName);
-      o.textContent = e.name + (learned ? " — learned by this model" : "");
+      o.textContent = e.name + (learned(e) ? " — learned by this model" : "");
       return o;
     }),
   );
@@ -451,9 +568,17 @@ function populatePuzzles() {
   );
 }
 
-/** A generated puzzle as a picker entry. */
+/** Whether the loaded model has the puzzle embedding of this ARC gallery entry's task. */
+function learnedByModel(e) {
+  const names = state.info?.puzzleIdentifiers;
+  return !!e?.puzzleName && Array.isArray(names) && names.includes(e.puzzleName);
+}
+
+/** A generated puzzle as a picker entry (a maze of the size in the size fields, when set). */
 function randomEntry(task, level) {
-  const g = randomPuzzle(task, level);
+  const [rows, cols] = [Number($("grid-rows").value), Number($("grid-cols").value)];
+  const size = task === "maze" && rows >= 2 && cols >= 2 ? { rows, cols } : undefined;
+  const g = randomPuzzle(task, level, undefined, size);
   return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution };
 }
 
@@ -557,15 +682,18 @@ function currentPuzzle() {
 function validatePuzzleText() {
   updateHash();
   let msg = "";
+  let puzzle = null;
   try {
-    const p = currentPuzzle();
-    if (p.notes?.length) msg = `Note: ${p.notes.join("; ")}.`;
+    puzzle = currentPuzzle();
+    if (puzzle.notes?.length) msg = `Note: ${puzzle.notes.join("; ")}.`;
   } catch (e) {
     msg = e.message;
   }
   $("puzzle-error").textContent = msg;
+  showEditTools(puzzle);
   drawInput();
   updatePuzzleIdName();
+  updateButtons();
 }
 
 function updatePuzzleIdName() {
@@ -644,6 +772,28 @@ function populateModels() {
   sel.replaceChildren(...nodes);
   const current = (state.pendingEntry ?? state.modelEntry)?.index;
   if (current != null && state.models[current]?.task === state.task) sel.value = String(current);
+  showModelAbout();
+}
+
+/** Under the picker, before anything loads: what the chosen model is, its size, how it was
+ * trained and its measured accuracy (from models.json), and its card. */
+function showModelAbout() {
+  const m = state.models[Number($("model-select").value)];
+  $("model-select").title = m?.note ?? "";
+  withCardLink($("model-about"), aboutModel(m), m?.card);
+}
+
+/** `el` shows `text`, then a link to the model card when there is one. */
+function withCardLink(el, text, card) {
+  const nodes = text ? [`${text} `] : [];
+  if (card) {
+    const a = document.createElement("a");
+    a.href = card;
+    a.target = "_blank";
+    a.textContent = "Model card";
+    nodes.push(a);
+  }
+  el.replaceChildren(...nodes);
 }
 
 function findModel(ref) {
@@ -665,16 +815,7 @@ function showCard(info, entry) {
   const el = $("model-card");
   const text = cardSummary(info.metadata);
   el.hidden = !text;
-  if (!text) return el.replaceChildren();
-  const parts = [document.createTextNode(text + " ")];
-  if (entry?.card) {
-    const a = document.createElement("a");
-    a.href = entry.card;
-    a.textContent = "Model card";
-    a.target = "_blank";
-    parts.push(a);
-  }
-  el.replaceChildren(...parts);
+  withCardLink(el, text, text ? entry?.card : null);
 }
 
 /** One line above the puzzle: which model will solve it, and whether it was trained. */
@@ -684,8 +825,14 @@ function updateModelLine(info, entry) {
   const a = document.createElement("a");
   a.href = "#model-panel";
   a.textContent = "change";
+  // ARC: which of the gallery's tasks it can solve (those whose puzzle embeddings it learned).
+  let learned = "";
+  if (task === "arc" && Array.isArray(info.puzzleIdentifiers)) {
+    const n = new Set((state.galleries.arc ?? []).filter(learnedByModel).map((e) => e.id)).size;
+    learned = n ? ` · learned ${n} of the gallery's tasks (listed first)` : " · learned none of the gallery's tasks";
+  }
   $("model-line").replaceChildren(
-    `Model: ${entry?.name ?? "your file"} (${task ? TASKS[task].name : "unknown task"}, ${trained ? "trained" : "random weights"}) · `,
+    `Model: ${entry?.name ?? "your file"} (${task ? TASKS[task].name : "unknown task"}, ${trained ? "trained" : "random weights"})${learned} · `,
     a,
   );
 }
@@ -751,10 +898,14 @@ function onLoaded(info) {
   else validatePuzzleText(); // the model's canvas may differ: encode the puzzle for it
   populateModels();
   if (state.task === "arc") {
-    // Relabel the ARC tasks this model learned; the selection stays.
-    const keep = $("puzzle-select").value;
+    // List the ARC tasks this model learned first; the selection stays.
+    const keep = state.selectedEntry?.key;
     populatePuzzles();
-    $("puzzle-select").value = keep;
+    const e = state.entries.find((x) => x.key === keep);
+    if (e) {
+      $("puzzle-select").value = String(e.index);
+      state.selectedEntry = e;
+    }
   }
   $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
   if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
@@ -810,7 +961,34 @@ async function loadModel(source, entry) {
 
 // ---------------------------------------------------------------- solving
 
-async function solveCurrent() {
+/** Whether the puzzle in the editor differs from the input the run last used. */
+function inputEdited(run) {
+  try {
+    const p = currentPuzzle();
+    return p.tokens.length !== run.input.length || p.tokens.some((t, i) => t !== run.input[i]);
+  } catch {
+    return false;
+  }
+}
+
+/** Continue the last solve for 16 more steps, on the puzzle as it is now (edited or not). */
+function continueSolve() {
+  const done = state.run?.result?.steps ?? 0;
+  return solveCurrent({ resume: true, maxSteps: Math.min(MAX_STEPS, done + 16) });
+}
+
+/** ARC with voting on: every version of the task the model learned, as one batch; else null. */
+function voteBatch(puzzle) {
+  const names = state.info?.puzzleIdentifiers;
+  if (puzzle.task !== "arc" || !$("opt-vote").checked || !Array.isArray(names)) return null;
+  const base = String(names[puzzle.puzzleId] ?? "").split("|||")[0];
+  if (!base || base === "<blank>") return null;
+  const text = puzzleText("arc", puzzle.tokens);
+  const v = arcVersions(names, base, text, puzzle.tokens.length);
+  return v.puzzleIds.length > 1 ? { ...v, names, text, base } : null;
+}
+
+async function solveCurrent({ resume = false, maxSteps = null } = {}) {
   const c = state.client;
   clearMessages("solve");
   clearMessages("fallback");
@@ -833,13 +1011,18 @@ async function solveCurrent() {
   }
   const steps = Number($("opt-steps").value);
   const options = {
-    maxSteps: Number.isInteger(steps) && steps >= 1 && steps <= 64 ? steps : undefined,
+    maxSteps: maxSteps ?? (Number.isInteger(steps) && steps >= 1 && steps <= 64 ? steps : undefined),
     inner: $("opt-inner").checked,
     stopOnHalt: $("opt-halt").checked,
+    resume,
   };
   state.pendingShape = { rows: puzzle.rows, cols: puzzle.cols };
   state.pendingAnswer = $("puzzle-text").value === state.entryText ? (state.selectedEntry?.solution ?? null) : null;
-  const promise = c.solve({ tokens: puzzle.tokens, puzzleIds: puzzle.task === "arc" ? [puzzle.puzzleId] : [] }, null, options);
+  // A continued solve keeps the batch it started with (the runtime checks it).
+  const vote = resume ? (state.run?.vote ? voteBatch(puzzle) : null) : voteBatch(puzzle);
+  state.pendingVote = vote;
+  const batch = vote ? { tokens: vote.tokens, puzzleIds: vote.puzzleIds } : { tokens: puzzle.tokens, puzzleIds: puzzle.task === "arc" ? [puzzle.puzzleId] : [] };
+  const promise = c.solve(batch, null, options);
   if (state.run) state.run.fromUi = true;
   try {
     return await promise;
@@ -910,7 +1093,8 @@ function switchBackend(b) {
 }
 
 function wireUi() {
-  wireGridEditing();
+  wireEditing();
+  wireDrop();
   $("backend-select").value = params.backend;
   $("backend-select").addEventListener("change", (e) => switchBackend(e.target.value));
   $("task-select").addEventListener("change", (e) => {
@@ -953,10 +1137,7 @@ function wireUi() {
     const m = state.models[Number($("model-select").value)];
     if (m) loadModel(m.url, m);
   });
-  $("model-select").addEventListener("change", () => {
-    const m = state.models[Number($("model-select").value)];
-    $("model-select").title = m?.note ?? "";
-  });
+  $("model-select").addEventListener("change", showModelAbout);
   $("model-file").addEventListener("change", (e) => {
     const f = e.target.files?.[0];
     if (f) loadModel(f, { name: f.name, trained: false });
@@ -982,12 +1163,11 @@ function wireUi() {
   });
   $("next-btn").addEventListener("click", () => renderPass(state.view + 1));
   $("play-btn").addEventListener("click", () => setPlaying(!state.playTimer));
-  // Think longer: the same puzzle again, 16 more supervision steps (the recursion is deterministic,
-  // so the first steps repeat exactly and the new ones follow).
+  // Think longer: 16 more supervision steps from where the model stopped (on the puzzle as it
+  // is now: after an edit, the model starts from its old state and must recover).
   $("longer-btn").addEventListener("click", () => {
-    $("opt-steps").value = String(Math.min(64, (state.run?.result?.steps ?? 16) + 16));
     $("follow").checked = true;
-    solveCurrent();
+    continueSolve();
   });
   $("latent-mode").addEventListener("change", () => state.run?.passes.length && renderPass(state.view));
   $("opt-labels").addEventListener("change", () => {
@@ -1006,6 +1186,39 @@ function wireUi() {
     e.preventDefault();
     if (e.key !== "End") $("follow").checked = false;
     renderPass(go);
+  });
+}
+
+/** "Use your own": a model file dropped anywhere on the page loads like one picked in the form. */
+function wireDrop() {
+  const hint = $("drop-hint");
+  const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+  let depth = 0;
+  document.addEventListener("dragenter", (e) => {
+    if (!hasFiles(e)) return;
+    depth++;
+    hint.hidden = false;
+  });
+  document.addEventListener("dragleave", (e) => {
+    if (hasFiles(e) && --depth <= 0) {
+      depth = 0;
+      hint.hidden = true;
+    }
+  });
+  document.addEventListener("dragover", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  });
+  document.addEventListener("drop", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth = 0;
+    hint.hidden = true;
+    const f = e.dataTransfer.files?.[0];
+    if (!f) return;
+    if (!state.client?.isReady || state.loading) return showError("Wait for the runtime (or the model being loaded), then drop the file again.", { kind: "load", title: `Could not load “${f.name}”` });
+    loadModel(f, { name: f.name, trained: false });
   });
 }
 

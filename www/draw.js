@@ -28,7 +28,7 @@ export function prepCanvas(canvas, w, h) {
   return ctx;
 }
 
-export function drawSudoku(canvas, tokens, { input = null, confidence = null, conflicts = null, cursor = null, size = 360 } = {}) {
+export function drawSudoku(canvas, tokens, { input = null, confidence = null, conflicts = null, size = 360 } = {}) {
   const cell = Math.floor(size / 9);
   const ctx = prepCanvas(canvas, cell * 9 + 1, cell * 9 + 1);
   ctx.fillStyle = "#fff";
@@ -65,11 +65,6 @@ export function drawSudoku(canvas, tokens, { input = null, confidence = null, co
     ctx.moveTo(0, k * cell + 0.5);
     ctx.lineTo(cell * 9 + 1, k * cell + 0.5);
     ctx.stroke();
-  }
-  if (cursor != null) {
-    ctx.strokeStyle = "#1f5fbf";
-    ctx.lineWidth = 3;
-    ctx.strokeRect((cursor % 9) * cell + 2, Math.floor(cursor / 9) * cell + 2, cell - 3, cell - 3);
   }
   return { ctx, cell, side: 9, rows: 9, cols: 9 };
 }
@@ -158,12 +153,21 @@ export function drawArc(canvas, tokens, { extent, size = 360, labels = false } =
 /**
  * Draws `tokens` for `task`. opts: { input, confidence, conflicts (Set), extent, size,
  * changed (Set of cells that changed since the previous pass, outlined), labels (colour numbers
- * on ARC cells, S/G/path marks on maze cells), cursor (Sudoku editing) }.
+ * on ARC cells, S/G/path marks on maze cells), cursor ({ row, col }: the editor's cell) }.
  */
 export function drawTokens(canvas, task, tokens, opts = {}) {
   const draw = { sudoku: drawSudoku, maze: drawMaze, arc: drawArc }[task];
   if (!draw) return;
   const { ctx, cell, side, rows, cols } = draw(canvas, tokens, opts);
+  const at = opts.cursor;
+  if (at && at.row < rows && at.col < cols) {
+    // Two rings, dark inside light, so the cursor shows on every colour.
+    ctx.lineWidth = 2;
+    for (const [colour, inset] of [["#ffffff", 1], ["#1f5fbf", 3]]) {
+      ctx.strokeStyle = colour;
+      ctx.strokeRect(at.col * cell + inset, at.row * cell + inset, cell - 2 * inset + 1, cell - 2 * inset + 1);
+    }
+  }
   if (!opts.changed?.size) return;
   ctx.strokeStyle = CHANGED;
   ctx.lineWidth = Math.max(1.5, cell / 10);
@@ -264,4 +268,23 @@ export function drawHeat(canvas, values, { side, extent, size = 270 } = {}) {
     }
   }
   return { lo, hi };
+}
+
+/**
+ * The timeline's ticks under the slider: one per pass, tall for a supervision step, short for an
+ * inner (latent or answer) update; an orange mark where the puzzle was edited mid-solve.
+ */
+export function drawTicks(canvas, passes, edits = [], { width = 360, height = 12 } = {}) {
+  const ctx = prepCanvas(canvas, width, height);
+  const n = passes.length;
+  if (n < 2) return;
+  // The range input's thumb travels inset by half its width (about 8 px) at each end.
+  const x = (i) => 8 + (i * (width - 16)) / (n - 1);
+  ctx.fillStyle = "#5b5b66";
+  passes.forEach((p, i) => {
+    const h = p.inner ? height * 0.35 : height * 0.8;
+    ctx.fillRect(Math.round(x(i)) - 0.5, 0, 1, h);
+  });
+  ctx.fillStyle = "#e67700";
+  for (const e of edits) if (e.at < n) ctx.fillRect(Math.round(x(e.at)) - 1.5, 0, 3, height);
 }

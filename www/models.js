@@ -27,6 +27,13 @@ export function parseModelList(json, tasks) {
     }));
 }
 
+/** What the picker says of a listed model before it loads: size, trained or not, its note. */
+export function aboutModel(m) {
+  if (!m) return "";
+  const head = [m.size != null ? fmtMB(m.size) : null, m.trained ? "trained" : "random weights"].filter(Boolean).join(", ");
+  return [head, m.note].filter(Boolean).join(". ");
+}
+
 /** One line about a loaded model: task, size, architecture, where its weights came from. */
 export function describeInfo(info, name, taskName) {
   const c = info.config ?? {};

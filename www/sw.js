@@ -3,7 +3,7 @@
 // as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v5";
+const SHELL_CACHE = "trm-shell-v6";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -13,6 +13,7 @@ const REQUIRED = [
   "./icon.svg",
   "./pkg/puzzles.js",
   "./draw.js",
+  "./editor.js",
   "./url-state.js",
   "./models.js",
   "./pkg/wasm/trm_tasks.js",

@@ -73,11 +73,16 @@ pub struct SolveResult {
     pub fell_back: Option<String>,
 }
 
-/// `{ maxSteps, stopOnHalt, inner }`, every key optional.
+/// `{ maxSteps, stopOnHalt, inner, resume }`, every key optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct SolveOptionsMessage {
+    /// Total supervision steps, counting those a resumed solve already did.
     pub max_steps: Option<usize>,
     pub stop_on_halt: bool,
     pub inner: bool,
+    /// Continue from the state the last solve ended in (finished or cancelled) instead of the
+    /// initial one, on these tokens: "think longer", or an edited puzzle the model must recover
+    /// on. The batch must have the last solve's size.
+    pub resume: bool,
 }

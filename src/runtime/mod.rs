@@ -93,6 +93,8 @@ pub struct Engine {
     loaded: RefCell<Option<Rc<Loaded>>>,
     cancel: Cell<bool>,
     busy: Cell<bool>,
+    /// Where the last solve of the loaded model ended, for a solve that resumes it.
+    last: RefCell<Option<Checkpoint>>,
 }
 
 /// Clears the busy (and cancel) flag however a load or solve ends.
@@ -141,6 +143,7 @@ impl Engine {
             loaded: RefCell::new(None),
             cancel: Cell::new(false),
             busy: Cell::new(false),
+            last: RefCell::new(None),
         })
     }
 
@@ -284,6 +287,7 @@ impl Engine {
             metadata,
         };
         let host_copy = (active == Active::Webgpu).then_some(tensors);
+        *self.last.borrow_mut() = None;
         *self.loaded.borrow_mut() = Some(Rc::new(Loaded { model, host: host_copy, names: puzzle_identifiers }));
         Ok(info)
     }
@@ -306,10 +310,30 @@ impl Engine {
         let rows: Vec<Vec<u32>> = tokens.chunks(seq).map(<[u32]>::to_vec).collect();
         let batch = Batch::new(&rows, puzzle_ids, &loaded.model)?;
         let max_steps = options.max_steps.unwrap_or(loaded.model.config.halt_max_steps).clamp(1, 1024);
+        let resume = options.resume;
         let options = SolveOptions { max_steps, stop_on_halt: options.stop_on_halt, inner: options.inner };
         let mut active = self.active.get();
         let mut fell_back = None;
         let mut saved: Option<Checkpoint> = None;
+        if resume {
+            let last = self.last.borrow_mut().take().ok_or_else(|| {
+                RuntimeError::Failed("there is no earlier solve of this model to continue".into())
+            })?;
+            if last.shape[0] != rows.len() {
+                return Err(RuntimeError::Failed(format!(
+                    "the last solve had {} puzzle(s), this one has {}: only the same batch size can continue",
+                    last.shape[0],
+                    rows.len()
+                )));
+            }
+            if last.steps >= max_steps {
+                return Err(RuntimeError::Failed(format!(
+                    "the last solve already did {} steps: ask for more (maxSteps) to continue it",
+                    last.steps
+                )));
+            }
+            saved = Some(last);
+        }
         let t_start = host.now_ms();
         loop {
             let device = self.device(active);
@@ -323,6 +347,8 @@ impl Engine {
             }
             match self.run_steps(&mut rec, active, host, &mut saved).await {
                 Ok((last, cancelled)) => {
+                    // Without it (a read-back failing now) the solve still stands; it just cannot be resumed.
+                    *self.last.borrow_mut() = self.checkpoint(&rec, active, host).await.ok();
                     let end = last.iter().find(|p| p.inner.is_none());
                     return Ok(SolveResult {
                         steps: rec.steps_done(),
@@ -353,6 +379,17 @@ impl Engine {
         }
     }
 
+    /// The carry of `rec`, read back to the host.
+    async fn checkpoint(&self, rec: &Recursion<'_>, active: Active, host: &impl Host) -> Result<Checkpoint, RuntimeError> {
+        let c = rec.carry().clone();
+        let shape = c.z_h.dims();
+        let read = async { Ok::<_, String>((host_floats(c.z_h).await?, host_floats(c.z_l).await?)) };
+        match read.await {
+            Ok((z_h, z_l)) => Ok(Checkpoint { z_h, z_l, shape, steps: rec.steps_done() }),
+            Err(e) => Err(self.classify(active, e, host).await),
+        }
+    }
+
     /// Run steps until done or cancelled, streaming passes. On the GPU the carry is read back
     /// after every step, so a lost device costs no progress.
     async fn run_steps(
@@ -380,13 +417,7 @@ impl Engine {
                 Err(e) => return Err(self.classify(active, e, host).await),
             };
             if active == Active::Webgpu {
-                let c = rec.carry().clone();
-                let shape = c.z_h.dims();
-                let read = async { Ok::<_, String>((host_floats(c.z_h).await?, host_floats(c.z_l).await?)) };
-                match read.await {
-                    Ok((z_h, z_l)) => *saved = Some(Checkpoint { z_h, z_l, shape, steps: rec.steps_done() }),
-                    Err(e) => return Err(self.classify(active, e, host).await),
-                }
+                *saved = Some(self.checkpoint(rec, active, host).await?);
             }
             rec.observe(&passes);
             let ms = host.now_ms() - t0;

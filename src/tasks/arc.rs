@@ -540,6 +540,18 @@ impl Votes {
         prediction: &[u8],
         q_halt_logit: f64,
     ) -> Result<bool> {
+        self.add_confidence(name, input, prediction, sigmoid(q_halt_logit))
+    }
+
+    /// [`Votes::add`] with the halting probability itself (`sigmoid(q_halt)`), as the page's
+    /// runtime reports it.
+    pub fn add_confidence(
+        &mut self,
+        name: &str,
+        input: &[u8],
+        prediction: &[u8],
+        confidence: f64,
+    ) -> Result<bool> {
         if name == BLANK_NAME {
             return Ok(false);
         }
@@ -553,7 +565,7 @@ impl Votes {
             .or_default()
             .entry(input_hash)
             .or_default()
-            .push((pred_hash, sigmoid(q_halt_logit)));
+            .push((pred_hash, confidence));
         Ok(true)
     }
 

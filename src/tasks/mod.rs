@@ -8,6 +8,7 @@
 
 pub mod arc;
 pub mod data;
+pub mod edit;
 pub mod gallery;
 pub mod maze;
 pub mod puzzle;

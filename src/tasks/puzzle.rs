@@ -188,6 +188,75 @@ pub fn verdict(task: Task, input: &[u8], prediction: &[u8], rows: usize, cols: u
     Verdict { correct, valid, summary }
 }
 
+/// The versions of ARC task `id` a model learned, as one batch for the runtime: the puzzle
+/// identifiers (indices into the model's `names`) called `id` or `id|||…`, the original first,
+/// and the test input under each version's augmentation on the model's `side`×`side` canvas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArcVersions {
+    pub puzzle_ids: Vec<usize>,
+    /// `puzzle_ids.len()` canvases, one after another.
+    pub tokens: Vec<u8>,
+}
+
+/// See [`ArcVersions`]. Empty when the model knows no version of `id`.
+pub fn arc_versions(names: &[String], id: &str, input: &arc::Grid, side: usize) -> Result<ArcVersions> {
+    let mut versions: Vec<(usize, arc::Augmentation)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| arc::Augmentation::parse_name(name).ok().filter(|(base, _)| *base == id).map(|(_, a)| (i, a)))
+        .collect();
+    versions.sort_by_key(|(i, a)| (*a != arc::Augmentation::IDENTITY, *i));
+    let mut tokens = Vec::with_capacity(versions.len() * side * side);
+    for (_, aug) in &versions {
+        tokens.extend(arc::encode_on(&aug.apply(input), 0, 0, side)?);
+    }
+    Ok(ArcVersions { puzzle_ids: versions.into_iter().map(|(i, _)| i).collect(), tokens })
+}
+
+/// One distinct answer of an ARC vote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ballot {
+    /// The grid as text (digit rows), in the original frame.
+    pub text: String,
+    pub votes: usize,
+    /// Mean halting probability of the versions that voted for it.
+    pub confidence: f64,
+}
+
+/// The reference's vote (§9) over one batch of versions ([`arc_versions`]): every version's
+/// prediction (`predictions`: one canvas per row) is cropped, mapped back to the original frame
+/// and votes; the answers come ranked by votes, then mean halting probability.
+pub fn arc_vote(names: &[String], puzzle_ids: &[usize], input: &arc::Grid, predictions: &[u8], halt_probs: &[f32]) -> Result<Vec<Ballot>> {
+    let rows = puzzle_ids.len();
+    if rows == 0 || predictions.len() % rows != 0 || halt_probs.len() != rows {
+        return Err(TaskError::invalid(format!(
+            "{rows} versions, {} prediction tokens and {} halting probabilities do not match",
+            predictions.len(),
+            halt_probs.len()
+        )));
+    }
+    let seq = predictions.len() / rows;
+    let side = canvas_side(seq).ok_or_else(|| TaskError::invalid(format!("{seq} tokens are not a square ARC canvas")))?;
+    let mut votes = arc::Votes::new();
+    let mut base = None;
+    for ((&id, prediction), &p) in puzzle_ids.iter().zip(predictions.chunks(seq)).zip(halt_probs) {
+        let name = names.get(id).ok_or_else(|| TaskError::invalid(format!("there is no puzzle identifier {id}")))?;
+        let (b, aug) = arc::Augmentation::parse_name(name)?;
+        if *base.get_or_insert(b) != b {
+            return Err(TaskError::invalid(format!("versions of two tasks in one vote: {} and {b}", base.unwrap_or_default())));
+        }
+        let canvas = arc::encode_on(&aug.apply(input), 0, 0, side)?;
+        // A prediction with no grid at its top-left casts no vote.
+        let _ = votes.add_confidence(name, &canvas, prediction, f64::from(p));
+    }
+    Ok(votes
+        .ranked(base.unwrap_or_default(), input)
+        .into_iter()
+        .map(|c| Ballot { text: c.grid.to_string(), votes: c.votes, confidence: c.confidence })
+        .collect())
+}
+
 /// Tokens as the runtime passes them (`u32`) to the codecs' bytes; anything above 255 is out of
 /// every vocabulary and becomes 255, which decodes as invalid.
 pub fn tokens_u8(tokens: &[u32]) -> Vec<u8> {
@@ -290,6 +359,33 @@ mod tests {
         assert_eq!((v.correct, v.valid), (Some(true), None));
         let v = verdict(Task::Arc, &a.tokens, &a.tokens, 2, 2, Some("1"));
         assert_eq!(v.summary, "✗ differs from the answer");
+    }
+
+    #[test]
+    fn arc_versions_vote_in_the_original_frame() {
+        use crate::tasks::Dihedral;
+        use arc::{Augmentation, Grid};
+        let flip = Augmentation { dihedral: Dihedral::ALL[2], perm: [0, 2, 1, 3, 4, 5, 6, 7, 8, 9] };
+        let names: Vec<String> = vec![arc::BLANK_NAME.into(), flip.name("abc"), "abc".into(), "other".into()];
+        let input = Grid::parse("12\n00").unwrap();
+        let v = arc_versions(&names, "abc", &input, 3).unwrap();
+        assert_eq!(v.puzzle_ids, [2, 1], "the original first");
+        assert_eq!(&v.tokens[..9], &arc::encode_on(&input, 0, 0, 3).unwrap()[..]);
+        assert_eq!(&v.tokens[9..], &arc::encode_on(&flip.apply(&input), 0, 0, 3).unwrap()[..]);
+        assert!(arc_versions(&names, "zzz", &input, 3).unwrap().puzzle_ids.is_empty());
+
+        // Both versions predict the same grid in their own frames: two votes for one answer.
+        let answer = Grid::parse("3\n4").unwrap();
+        let preds = [arc::encode_on(&answer, 0, 0, 3).unwrap(), arc::encode_on(&flip.apply(&answer), 0, 0, 3).unwrap()].concat();
+        let ballots = arc_vote(&names, &v.puzzle_ids, &input, &preds, &[0.5, 1.0]).unwrap();
+        assert_eq!(ballots, [Ballot { text: "3\n4\n".into(), votes: 2, confidence: 0.75 }]);
+        // A wrong one in the flipped frame: two answers with a vote each, ranked by confidence.
+        let preds = [arc::encode_on(&answer, 0, 0, 3).unwrap(), arc::encode_on(&answer, 0, 0, 3).unwrap()].concat();
+        let ballots = arc_vote(&names, &v.puzzle_ids, &input, &preds, &[0.25, 0.75]).unwrap();
+        assert_eq!(ballots.iter().map(|b| (b.votes, b.confidence)).collect::<Vec<_>>(), [(1, 0.75), (1, 0.25)]);
+        assert!(arc_vote(&names, &v.puzzle_ids, &input, &preds, &[0.5]).is_err());
+        assert!(arc_vote(&names, &[2, 3], &input, &preds, &[0.5, 0.5]).unwrap_err().to_string().contains("two tasks"));
+        assert!(arc_vote(&names, &[9, 2], &input, &preds, &[0.5, 0.5]).is_err());
     }
 
     #[test]

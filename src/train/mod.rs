@@ -109,7 +109,7 @@ impl TrainConfig {
                 checkpoint_every_secs: 300,
             }),
             "arc-small" => {
-                let versions = 16;
+                let versions = 64;
                 Some(Self {
                     arch: canvas_arch(10, Task::Arc, 1 + Self::ARC_SMALL_TASKS.len() * versions),
                     data: DataConfig {
@@ -128,10 +128,10 @@ impl TrainConfig {
                     },
                     optim,
                     batch_size: 64,
-                    total_steps: 3_000,
+                    total_steps: 4_000,
                     halt_exploration_prob: 0.1,
                     init_seed: 0,
-                    eval_every: 500,
+                    eval_every: 1000,
                     eval_per_band: 0,
                     final_eval_per_band: 0,
                     checkpoint_every_secs: 300,

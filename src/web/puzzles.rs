@@ -6,7 +6,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::tasks::puzzle::{tokens_u8, tokens_u32};
-use crate::tasks::{Task, gallery, maze, puzzle, sudoku};
+use crate::tasks::{Task, arc, edit, gallery, maze, puzzle, sudoku};
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
@@ -131,4 +131,45 @@ pub fn verdict(
 ) -> Result<JsValue, JsError> {
     let v = puzzle::verdict(task(task_name)?, &tokens_u8(input), &tokens_u8(prediction), rows, cols, answer.as_deref());
     to_js(&v)
+}
+
+/// The puzzle text with one edit applied (`tasks::edit`): `edit` is
+/// `{op: "set", row, col, symbol}`, `{op: "fill", row, col, symbol}` or `{op: "resize", rows, cols}`.
+#[wasm_bindgen(js_name = editPuzzle)]
+pub fn edit_puzzle(task_name: &str, text: &str, edit: JsValue) -> Result<String, JsError> {
+    let edit: edit::Edit = serde_wasm_bindgen::from_value(edit).map_err(|e| js_err(format!("not an edit: {e}")))?;
+    edit::apply(task(task_name)?, text, edit).map_err(js_err)
+}
+
+/// The symbol at `row`, `col` of the puzzle text (`.` or a digit, `# SG`, a colour digit).
+#[wasm_bindgen(js_name = puzzleCell)]
+pub fn puzzle_cell(task_name: &str, text: &str, row: usize, col: usize) -> Result<String, JsError> {
+    Ok(edit::cell(task(task_name)?, text, row, col).map_err(js_err)?.to_string())
+}
+
+fn arc_grid(text: &str) -> Result<arc::Grid, JsError> {
+    arc::Grid::parse(text).map_err(js_err)
+}
+
+/// The versions of ARC task `id` among a model's puzzle identifiers `names`, as one batch:
+/// `{puzzleIds, tokens}` (see `tasks::puzzle::arc_versions`); no ids when it knows none.
+#[wasm_bindgen(js_name = arcVersions)]
+pub fn arc_versions(names: Vec<String>, id: &str, input_text: &str, seq_len: usize) -> Result<JsValue, JsError> {
+    let side = crate::tasks::canvas_side(seq_len).ok_or_else(|| js_err(format!("{seq_len} tokens are not a square ARC canvas")))?;
+    let v = puzzle::arc_versions(&names, id, &arc_grid(input_text)?, side).map_err(js_err)?;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Message {
+        puzzle_ids: Vec<usize>,
+        tokens: Vec<u32>,
+    }
+    to_js(&Message { tokens: tokens_u32(&v.tokens), puzzle_ids: v.puzzle_ids })
+}
+
+/// The vote over one batch of versions: `[{text, votes, confidence}]`, best first.
+#[wasm_bindgen(js_name = arcVote)]
+pub fn arc_vote(names: Vec<String>, puzzle_ids: &[u32], input_text: &str, predictions: &[u32], halt_probs: &[f32]) -> Result<JsValue, JsError> {
+    let ids: Vec<usize> = puzzle_ids.iter().map(|&i| i as usize).collect();
+    let ballots = puzzle::arc_vote(&names, &ids, &arc_grid(input_text)?, &tokens_u8(predictions), halt_probs).map_err(js_err)?;
+    to_js(&ballots)
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { WWW } from "./helpers.mjs";
-import { parseModelList, describeInfo, cardSummary, fmtMB, fmtMs } from "../../www/models.js";
+import { parseModelList, describeInfo, cardSummary, aboutModel, fmtMB, fmtMs } from "../../www/models.js";
 
 const TASKS = ["sudoku", "maze", "arc"];
 
@@ -31,4 +31,17 @@ test("descriptions and card summaries", () => {
   assert.equal(cardSummary({ card: "{not json" }), null);
   assert.equal(cardSummary({}), null);
   assert.deepEqual([fmtMB(null), fmtMB(5e4), fmtMB(9.1e5), fmtMB(2.3e7), fmtMs(NaN), fmtMs(12.34), fmtMs(123.4)], ["?", "50.0 kB", "0.91 MB", "23.0 MB", "–", "12.3", "123"]);
+});
+
+test("the picker's line about a model before it loads", () => {
+  const [trained, fixture] = parseModelList(
+    [
+      { name: "s", url: "s.safetensors", task: "sudoku", trained: true, size: 908912, note: "Held-out exact accuracy: givens 45-52 100.0%." },
+      { name: "f", url: "f.safetensors" },
+    ],
+    TASKS,
+  );
+  assert.equal(aboutModel(trained), "0.91 MB, trained. Held-out exact accuracy: givens 45-52 100.0%.");
+  assert.equal(aboutModel(fixture), "random weights");
+  assert.equal(aboutModel(undefined), "");
 });

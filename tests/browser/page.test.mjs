@@ -186,7 +186,7 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.match(await page.textContent("#pass-status"), /Pass 1 of 6: step 1 .* halt probability 0\.119/);
       await page.click("#next-btn");
       assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 2, 1).tokens));
-      // The badge gives the measured speed; "Think longer" solves again with 16 more steps.
+      // The badge gives the measured speed; "Think longer" continues for 16 more steps.
       assert.match(await page.textContent("#backend-badge"), /\d ms per step/);
       // Save PNG and a WebM video of every pass.
       const [png] = await Promise.all([page.waitForEvent("download"), page.click("#png-btn")]);
@@ -224,6 +224,13 @@ test("the Sudoku grid is edited in place; passes play back and the halting line 
       const after = (await page.inputValue("#puzzle-text")).split("\n")[0];
       assert.equal(after, before.slice(0, blank) + "7" + before.slice(blank + 1));
       assert.equal(await page.textContent("#cell-status"), `Row 1, column ${blank + 1}: 7. Type 1 to 9, or Backspace to clear; arrows move.`);
+      // For screen readers the grid is an ARIA grid (the canvas's fallback content), the cursor its active cell.
+      const aria = await page.evaluate(() => {
+        const c = document.getElementById("input-canvas");
+        const active = document.getElementById(c.getAttribute("aria-activedescendant"));
+        return { role: c.getAttribute("role"), rows: c.querySelectorAll("[role=row]").length, cells: c.querySelectorAll("[role=gridcell]").length, active: active?.id, text: active?.textContent };
+      });
+      assert.deepEqual(aria, { role: "grid", rows: 9, cells: 81, active: `input-cell-0-${blank}`, text: "7" });
       await page.keyboard.press("ArrowLeft");
       await page.keyboard.press("Backspace");
       const cleared = (await page.inputValue("#puzzle-text")).split("\n")[0];

@@ -1,6 +1,6 @@
 // Compiled by the tests (tsc --noEmit) against the declarations, so they stay true to the API.
 import { TrmClient, TrmError, type Pass, type ModelInfo } from "../../pkg/trm-client.js";
-import { loadPuzzles, encodePuzzle, puzzleText, judge, TASKS, type Encoded } from "../../pkg/puzzles.js";
+import { loadPuzzles, encodePuzzle, puzzleText, judge, editPuzzle, arcVersions, arcVote, TASKS, type Encoded, type Ballot } from "../../pkg/puzzles.js";
 
 export async function demo(): Promise<string> {
   await loadPuzzles();
@@ -13,5 +13,9 @@ export async function demo(): Promise<string> {
   const result = await trm.solve({ tokens: puzzle.tokens }, (p) => passes.push(p), { maxSteps: TASKS.sudoku.seqLen > 0 ? 16 : 1, inner: false });
   const v = judge("sudoku", puzzle.tokens, result.tokens, puzzle.rows, puzzle.cols, null);
   if (result.fellBack) throw new TrmError(result.fellBack, { op: "solve" });
-  return `${backend} ${passes.length} ${v.summary} ${puzzleText("sudoku", result.tokens)}`;
+  const more = await trm.solve({ tokens: puzzle.tokens }, null, { maxSteps: 32, resume: true });
+  const edited: string = editPuzzle("arc", "12\n34", { op: "fill", row: 0, col: 0, symbol: "5" });
+  const versions = arcVersions(info.puzzleIdentifiers ?? [], "6d0aefbc", edited, info.config.seq_len);
+  const ballots: Ballot[] = arcVote(info.puzzleIdentifiers ?? [], versions.puzzleIds, edited, more.tokens, more.haltProb);
+  return `${backend} ${passes.length} ${v.summary} ${puzzleText("sudoku", result.tokens)} ${ballots[0]?.votes}`;
 }
