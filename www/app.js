@@ -29,6 +29,7 @@ const state = {
   models: [],
   galleries: {}, // task -> entries of www/data/<task>-gallery.json
   randomEntries: {}, // task -> the last generated puzzle
+  sizeChosen: false, // the size fields were typed into since the task or random level was chosen
   galleryNotes: {},
   modelEntry: null,
   pendingEntry: null,
@@ -205,6 +206,8 @@ function wireEditing() {
     }
   });
   $("reset-btn").addEventListener("click", () => selectEntry(state.selectedEntry?.index ?? 0));
+  for (const id of ["grid-rows", "grid-cols"]) $(id).addEventListener("input", () => (state.sizeChosen = true));
+  $("random-level").addEventListener("change", () => (state.sizeChosen = false));
 }
 
 function showPalette() {
@@ -409,8 +412,8 @@ function onSolveStart(detail) {
     // A continued solve: same timeline, new input (the edited puzzle) from the next pass on.
     const input = rowSlice(detail.tokens, seq);
     if (input.some((t, i) => t !== prev.input[i])) prev.edits.push({ at: prev.passes.length, step: prev.result?.steps ?? 0 });
-    Object.assign(prev, { id: detail.id, input, shape: state.pendingShape ?? prev.shape, answer: state.pendingAnswer, result: null });
-    if (state.pendingVote) prev.vote = state.pendingVote;
+    const from = prev.result?.steps ?? 0;
+    Object.assign(prev, { id: detail.id, input, shape: state.pendingShape ?? prev.shape, answer: state.pendingAnswer, result: null, resumedFrom: from, vote: state.pendingVote });
     $("solve-summary").textContent = "Continuing…";
     $("follow").checked = true;
     setState("solving");
@@ -510,15 +513,17 @@ function onDone(id, result) {
     return;
   }
   const steps = result.steps ?? 0;
+  const ran = steps - (run.resumedFrom ?? 0); // a continued solve times only its own steps
   const parts = [
     result.cancelled ? `Cancelled after ${steps} step${steps === 1 ? "" : "s"}` : `Done: ${steps} step${steps === 1 ? "" : "s"}`,
-    `${fmtMs(result.totalMs)} ms in all`,
-    steps ? `${fmtMs(result.totalMs / steps)} ms per step` : null,
+    run.resumedFrom ? `continued from step ${run.resumedFrom}` : null,
+    `${fmtMs(result.totalMs)} ms${run.resumedFrom ? ` for the last ${ran}` : " in all"}`,
+    ran > 0 ? `${fmtMs(result.totalMs / ran)} ms per step` : null,
     result.haltProb?.length ? `final halt probability ${fmtP(result.haltProb[0])}` : null,
     `on ${BACKEND_NAMES[result.backend] ?? result.backend}`,
   ].filter(Boolean);
   $("solve-summary").textContent = parts.join(" · ");
-  if (steps) state.speed = { backend: result.backend, msPerStep: result.totalMs / steps };
+  if (ran > 0) state.speed = { backend: result.backend, msPerStep: result.totalMs / ran };
   if (result.fellBack) showWarning(result.fellBack, { kind: "fallback", title: "The GPU was lost during the solve; it continued on the CPU" });
   setBadge();
   setState(result.cancelled ? "cancelled" : "solved");
@@ -574,10 +579,11 @@ function learnedByModel(e) {
   return !!e?.puzzleName && Array.isArray(names) && names.includes(e.puzzleName);
 }
 
-/** A generated puzzle as a picker entry (a maze of the size in the size fields, when set). */
+/** A generated puzzle as a picker entry: a maze of the level's size, or of the size typed into
+ * the size fields since the level was last chosen. */
 function randomEntry(task, level) {
   const [rows, cols] = [Number($("grid-rows").value), Number($("grid-cols").value)];
-  const size = task === "maze" && rows >= 2 && cols >= 2 ? { rows, cols } : undefined;
+  const size = task === "maze" && state.sizeChosen && rows >= 2 && cols >= 2 ? { rows, cols } : undefined;
   const g = randomPuzzle(task, level, undefined, size);
   return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution };
 }
@@ -1099,6 +1105,7 @@ function wireUi() {
   $("backend-select").addEventListener("change", (e) => switchBackend(e.target.value));
   $("task-select").addEventListener("change", (e) => {
     state.puzzleTouched = true;
+    state.sizeChosen = false;
     setTask(e.target.value);
     // Picking a task picks a model for it: the first listed (trained models come first).
     const loaded = state.info ? (state.info.task ?? taskOf(state.info.config)) : null;

@@ -104,6 +104,16 @@ test("without the wasm runtime the page says so clearly and keeps working", T, a
       await page.click("#random-btn");
       await page.waitForFunction(() => /^Random hard Maze/.test(document.querySelector("#puzzle-select option:checked")?.textContent ?? ""));
       assert.equal((await page.inputValue("#puzzle-text")).split("\n").filter(Boolean).length, 20, "hard mazes are 20x20");
+      // Sizes typed into the size fields win over the level's, until the level is chosen again.
+      await page.fill("#grid-rows", "12");
+      await page.fill("#grid-cols", "14");
+      await page.click("#random-btn");
+      await page.waitForFunction(() => document.getElementById("puzzle-text").value.split("\n").filter(Boolean).length === 12);
+      assert.equal((await page.inputValue("#puzzle-text")).split("\n")[0].length, 14, "a typed size sets the maze's columns");
+      await page.selectOption("#random-level", "easy");
+      await page.selectOption("#random-level", "hard");
+      await page.click("#random-btn");
+      await page.waitForFunction(() => document.getElementById("puzzle-text").value.split("\n").filter(Boolean).length === 20);
       assert.equal(await page.textContent("#puzzle-error"), "");
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
