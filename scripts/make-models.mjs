@@ -22,6 +22,8 @@ const run = (args) => execFileSync(trm, args, { cwd: root, encoding: "utf8", max
 
 const gallery = (name) => JSON.parse(readFileSync(path.join(root, "www/data", name), "utf8"));
 const sudoku = gallery("sudoku-gallery.json").puzzles[0].puzzle;
+const arcTask = gallery("arc-gallery.json").tasks.find((t) => t.id === "6d0aefbc");
+const arc = JSON.stringify({ train: arcTask.train, test: arcTask.test });
 
 // [fixture, task, steps run in the browser]; the steps compared are the fixture's free-running ones.
 const FIXTURES = [
@@ -32,7 +34,20 @@ const FIXTURES = [
 ];
 
 // [run name, task, puzzle args]: the page's trained models, from runs/<name>/ (trm train).
-const TRAINED = [["sudoku-small", "sudoku", ["--puzzle", sudoku]]];
+const TRAINED = [
+  ["sudoku-small", "sudoku", ["--puzzle", sudoku]],
+  ["arc-small", "arc", ["--puzzle", arc, "--puzzle-id", arcTask.id]],
+];
+
+/** The card's held-out accuracy in a line: exact per band, or (ARC, one band per task) the
+ * tasks whose test output is among the two voted answers. */
+function accuracyLine(card) {
+  if (card.task === "arc") {
+    const solved = card.accuracy.filter((b) => b.exact === b.puzzles).map((b) => b.band);
+    return `Held-out test outputs right (pass@2 over its voted versions): ${solved.length} of ${card.accuracy.length} tasks${solved.length ? ` (${solved.join(", ")})` : ""}.`;
+  }
+  return `Held-out exact accuracy: ${card.accuracy.map((b) => `${b.band} ${((100 * b.exact) / b.puzzles).toFixed(1)}%`).join(", ")}.`;
+}
 
 mkdirSync(path.join(root, "www/models"), { recursive: true });
 mkdirSync(path.join(root, "tests/browser/expected"), { recursive: true });
@@ -64,7 +79,6 @@ for (const [name, task, puzzle] of TRAINED) {
   copyFileSync(path.join(src, `${name}.md`), path.join(root, `www/models/${name}.md`));
   const card = JSON.parse(readFileSync(path.join(src, `${name}.card.json`), "utf8"));
   const url = `models/${name}.safetensors?v=${versioned(file)}`;
-  const bands = card.accuracy.map((b) => `${b.band} ${((100 * b.exact) / b.puzzles).toFixed(1)}%`).join(", ");
   models.push({
     name,
     url,
@@ -73,7 +87,7 @@ for (const [name, task, puzzle] of TRAINED) {
     size: statSync(path.join(root, file)).size,
     card: `models/${name}.md`,
     group: "Trained models",
-    note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${(card.wall_time_secs / 3600).toFixed(1)} h on a CPU). Held-out exact accuracy: ${bands}.`,
+    note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${(card.wall_time_secs / 3600).toFixed(1)} h on a CPU). ${accuracyLine(card)}`,
   });
   // A trained model is not chaotic: the browser must reproduce every pass.
   expect(name, file, url, task, puzzle, card.eval_steps, card.eval_steps);
