@@ -5,7 +5,7 @@ import { TrmClient } from "./pkg/trm-client.js";
 import { prepCanvas, drawTokens, drawHalt, drawHeat, drawTicks, changedCells, arcExtent } from "./draw.js";
 import { wireEditor, syncAriaGrid, ARC_COLOUR_NAMES } from "./editor.js";
 import { readParams, viewHash } from "./url-state.js";
-import { parseModelList, describeInfo, cardSummary, aboutModel, fmtMs, fmtP, fmtMB } from "./models.js";
+import { parseModelList, describeInfo, cardSummary, cardSolvedTasks, aboutModel, fmtMs, fmtP, fmtMB } from "./models.js";
 import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, editPuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge, arcVersions, arcVote } from "./pkg/puzzles.js";
 
 const $ = (id) => document.getElementById(id);
@@ -547,16 +547,22 @@ function populatePuzzles() {
   const sel = $("puzzle-select");
   // No gallery here (or it could not be read): start from a generated puzzle where there is a generator.
   if (!state.galleries[task]?.length && !state.randomEntries[task] && LEVELS[task]) state.randomEntries[task] = randomEntry(task, LEVELS[task][0]);
-  // ARC: the tasks the loaded model learned (it has their puzzle embeddings) come first, and say so.
+  // ARC: the tasks the loaded model learned (it has their puzzle embeddings) come first, and say
+  // so; first of all those whose held-out test its card says it solves.
   const learned = (e) => task === "arc" && learnedByModel(e);
+  const solved = new Set(task === "arc" ? cardSolvedTasks(state.info?.metadata) : []);
+  const rank = (e) => (learned(e) ? (solved.has(e.id) ? 0 : 1) : 2);
   const list = [...(state.galleries[task] ?? []), state.randomEntries[task]].filter(Boolean);
-  const entries = [...list.filter(learned), ...list.filter((e) => !learned(e))].map((e, i) => ({ ...e, index: i }));
+  const entries = list
+    .map((e, i) => [rank(e), i, e])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map(([, , e], i) => ({ ...e, index: i }));
   state.entries = entries;
   sel.replaceChildren(
     ...entries.map((e, i) => {
       const o = document.createElement("option");
       o.value = String(i);
-      o.textContent = e.name + (learned(e) ? " — learned by this model" : "");
+      o.textContent = e.name + [" — learned by this model; solved in its held-out test", " — learned by this model", ""][rank(e)];
       return o;
     }),
   );
@@ -835,7 +841,8 @@ function updateModelLine(info, entry) {
   let learned = "";
   if (task === "arc" && Array.isArray(info.puzzleIdentifiers)) {
     const n = new Set((state.galleries.arc ?? []).filter(learnedByModel).map((e) => e.id)).size;
-    learned = n ? ` · learned ${n} of the gallery's tasks (listed first)` : " · learned none of the gallery's tasks";
+    const solved = cardSolvedTasks(info.metadata).length;
+    learned = n ? ` · learned ${n} of the gallery's tasks (listed first)${solved ? `, solves ${solved} of their held-out tests` : ""}` : " · learned none of the gallery's tasks";
   }
   $("model-line").replaceChildren(
     `Model: ${entry?.name ?? "your file"} (${task ? TASKS[task].name : "unknown task"}, ${trained ? "trained" : "random weights"})${learned} · `,

@@ -52,22 +52,35 @@ export function describeInfo(info, name, taskName) {
     .join(" · ");
 }
 
-/**
- * The summary of the model card a trained model carries in its metadata (`trm train` writes
- * it), or null when there is none (or it does not parse).
- */
-export function cardSummary(metadata) {
-  let card;
+/** The model card a trained model carries in its metadata (`trm train` writes it), or null. */
+function card(metadata) {
   try {
-    card = metadata?.card ? JSON.parse(metadata.card) : null;
+    const c = metadata?.card ? JSON.parse(metadata.card) : null;
+    return c && Array.isArray(c.accuracy) ? c : null;
   } catch {
     return null;
   }
-  if (!card || !Array.isArray(card.accuracy)) return null;
-  const bands = card.accuracy.map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`).join(", ");
-  const hours = (card.wall_time_secs ?? 0) / 3600;
-  return (
-    `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${(card.puzzles_seen ?? 0).toLocaleString("en-US")} puzzles). ` +
-    `Held-out ${card.task === "arc" ? "pass@2" : "exact accuracy"} after ${card.eval_steps} steps: ${bands}.`
-  );
+}
+
+/**
+ * ARC: the tasks (card bands) whose held-out test outputs the model got right at pass@2 in its
+ * card's evaluation; empty for other cards or none.
+ */
+export function cardSolvedTasks(metadata) {
+  const c = card(metadata);
+  return c?.task === "arc" ? c.accuracy.filter((b) => b.puzzles > 0 && b.exact === b.puzzles).map((b) => String(b.band)) : [];
+}
+
+/** The summary of a trained model's card, or null when there is none (or it does not parse). */
+export function cardSummary(metadata) {
+  const c = card(metadata);
+  if (!c) return null;
+  const hours = (c.wall_time_secs ?? 0) / 3600;
+  const head = `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${(c.puzzles_seen ?? 0).toLocaleString("en-US")} ${c.task === "arc" ? "generated pairs" : "puzzles"}). `;
+  if (c.task === "arc") {
+    const solved = cardSolvedTasks(metadata);
+    return head + `Held-out test outputs right at pass@2 after ${c.eval_steps} steps: ${solved.length} of ${c.accuracy.length} tasks${solved.length ? ` (${solved.join(", ")})` : ""}.`;
+  }
+  const bands = c.accuracy.map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`).join(", ");
+  return head + `Held-out exact accuracy after ${c.eval_steps} steps: ${bands}.`;
 }

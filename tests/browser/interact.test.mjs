@@ -202,7 +202,9 @@ test("a dropped model file loads; ARC solves vote over the versions the model le
     }, bytes);
     assert.deepEqual(hint, { shown: true, hidden: true });
     await waitForState(page, ["loaded"], 300_000);
-    assert.match(await page.textContent("#model-line"), /arc-small\.safetensors \(ARC, trained\) · learned 10 of the gallery's tasks \(listed first\)/);
+    assert.match(await page.textContent("#model-line"), /arc-small\.safetensors \(ARC, trained\) · learned 10 of the gallery's tasks \(listed first\), solves [1-9]\d* of their held-out tests/);
+    // The tasks its card says it solves come first.
+    assert.match(await page.$eval("#puzzle-select option", (o) => o.textContent), /learned by this model; solved in its held-out test$/);
     const names = await page.evaluate(() => window.trm.info.puzzleIdentifiers);
     const versions = names.filter((n) => n.split("|||")[0] === "6d0aefbc").length;
     assert.ok(versions > 1);

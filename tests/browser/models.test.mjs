@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { WWW } from "./helpers.mjs";
-import { parseModelList, describeInfo, cardSummary, aboutModel, fmtMB, fmtMs } from "../../www/models.js";
+import { parseModelList, describeInfo, cardSummary, cardSolvedTasks, aboutModel, fmtMB, fmtMs } from "../../www/models.js";
 
 const TASKS = ["sudoku", "maze", "arc"];
 
@@ -28,8 +28,13 @@ test("descriptions and card summaries", () => {
   assert.equal(describeInfo(info, "sudoku-small", "Sudoku"), "sudoku-small: Sudoku · 0.23M parameters · hidden 64, H=2 L=3, MLP token mixing · 16 supervision steps · f32 weights · 0.91 MB from the browser cache · warm-up 61.7 ms");
   const card = { task: "sudoku", wall_time_secs: 6120, puzzles_seen: 79936, eval_steps: 16, accuracy: [{ band: "givens 45-52", exact: 500, puzzles: 500 }, { band: "givens 24-29", exact: 369, puzzles: 500 }] };
   assert.equal(cardSummary({ card: JSON.stringify(card) }), "Trained from scratch by trm train in 1.7 h on a CPU (79,936 puzzles). Held-out exact accuracy after 16 steps: givens 45-52 100.0%, givens 24-29 73.8%.");
+  assert.deepEqual(cardSolvedTasks({ card: JSON.stringify(card) }), [], "a Sudoku card names no ARC tasks");
+  const arc = { task: "arc", wall_time_secs: 5044, puzzles_seen: 20692, eval_steps: 16, accuracy: [{ band: "6d0aefbc", exact: 1, puzzles: 1 }, { band: "62c24649", exact: 0, puzzles: 1 }, { band: "e633a9e5", exact: 2, puzzles: 2 }, { band: "half", exact: 1, puzzles: 2 }] };
+  assert.deepEqual(cardSolvedTasks({ card: JSON.stringify(arc) }), ["6d0aefbc", "e633a9e5"]);
+  assert.equal(cardSummary({ card: JSON.stringify(arc) }), "Trained from scratch by trm train in 1.4 h on a CPU (20,692 generated pairs). Held-out test outputs right at pass@2 after 16 steps: 2 of 4 tasks (6d0aefbc, e633a9e5).");
   assert.equal(cardSummary({ card: "{not json" }), null);
   assert.equal(cardSummary({}), null);
+  assert.deepEqual(cardSolvedTasks({ card: "{not json" }), []);
   assert.deepEqual([fmtMB(null), fmtMB(5e4), fmtMB(9.1e5), fmtMB(2.3e7), fmtMs(NaN), fmtMs(12.34), fmtMs(123.4)], ["?", "50.0 kB", "0.91 MB", "23.0 MB", "–", "12.3", "123"]);
 });
 
