@@ -14,12 +14,18 @@ unsafe extern "C" {
     fn __wasm_call_ctors();
 }
 
+/// Run the static constructors, once per instance. The page's start function does it; so does
+/// `Session.create`, for hosts that never run the start function (wasm-bindgen-test).
+pub(crate) fn run_constructors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: the linker's constructor function, run once per instance.
+    ONCE.call_once(|| unsafe { __wasm_call_ctors() });
+}
+
 /// Runs once, when the module is instantiated.
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    // SAFETY: the linker's constructor function, called once per instance before any other
-    // export (wasm-bindgen runs the start function at instantiation).
-    unsafe { __wasm_call_ctors() };
+    run_constructors();
     // Panics in wasm are bugs; when one happens anyway, the console says where.
     console_error_panic_hook::set_once();
 }

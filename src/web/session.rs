@@ -74,6 +74,7 @@ pub struct Session {
 impl Session {
     /// `backend`: "auto" (WebGPU when present and faster), "webgpu" (fail without it) or "cpu".
     pub async fn create(backend: String) -> Result<Session, JsError> {
+        super::run_constructors();
         let requested: BackendRequest = backend.parse().map_err(js_err)?;
         let gpu = if requested.wants_gpu() { Some(crate::gpu::webgpu().await) } else { None };
         Ok(Session { engine: Rc::new(Engine::new(requested, gpu).map_err(js_err)?) })
