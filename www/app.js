@@ -398,7 +398,8 @@ function showVerdict(run, input, tokens) {
   }
   const v = judge(run.task, input, tokens, run.shape.rows, run.shape.cols, run.answer);
   el.hidden = !v.summary;
-  el.textContent = v.summary;
+  // With voting, the grid shown is the original version's own prediction; the vote is judged apart.
+  el.textContent = run.vote && v.summary ? `This version alone: ${v.summary}` : v.summary;
   el.dataset.ok = String(v.correct ?? v.valid ?? "");
 }
 
@@ -911,14 +912,16 @@ function onLoaded(info) {
   else validatePuzzleText(); // the model's canvas may differ: encode the puzzle for it
   populateModels();
   if (state.task === "arc") {
-    // List the ARC tasks this model learned first; the selection stays.
-    const keep = state.selectedEntry?.key;
+    // List the ARC tasks this model learned first. A puzzle the visitor picked or edited stays
+    // selected; the list's default (its first entry, unedited) moves to the new first entry.
+    const prev = state.selectedEntry;
+    const isDefault = prev?.index === 0 && $("puzzle-text").value === state.entryText && !params.puzzle && !params.text;
     populatePuzzles();
-    const e = state.entries.find((x) => x.key === keep);
+    const e = isDefault ? null : state.entries.find((x) => x.key === prev?.key);
     if (e) {
       $("puzzle-select").value = String(e.index);
       state.selectedEntry = e;
-    }
+    } else if (isDefault) selectEntry(0);
   }
   $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
   if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
