@@ -14,6 +14,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { accuracyText } from "../www/models.js";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const fixtures = process.env.TRM_FIXTURES ?? path.join(root, "../shared/fixtures/parity");
@@ -38,16 +39,6 @@ const TRAINED = [
   ["sudoku-small", "sudoku", ["--puzzle", sudoku]],
   ["arc-small", "arc", ["--puzzle", arc, "--puzzle-id", arcTask.id]],
 ];
-
-/** The card's held-out accuracy in a line: exact per band, or (ARC, one band per task) the
- * tasks whose test output is among the two voted answers. */
-function accuracyLine(card) {
-  if (card.task === "arc") {
-    const solved = card.accuracy.filter((b) => b.exact === b.puzzles).map((b) => b.band);
-    return `Held-out test outputs right (pass@2 over its voted versions): ${solved.length} of ${card.accuracy.length} tasks${solved.length ? ` (${solved.join(", ")})` : ""}.`;
-  }
-  return `Held-out exact accuracy: ${card.accuracy.map((b) => `${b.band} ${((100 * b.exact) / b.puzzles).toFixed(1)}%`).join(", ")}.`;
-}
 
 mkdirSync(path.join(root, "www/models"), { recursive: true });
 mkdirSync(path.join(root, "tests/browser/expected"), { recursive: true });
@@ -87,7 +78,7 @@ for (const [name, task, puzzle] of TRAINED) {
     size: statSync(path.join(root, file)).size,
     card: `models/${name}.md`,
     group: "Trained models",
-    note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${(card.wall_time_secs / 3600).toFixed(1)} h on a CPU). ${accuracyLine(card)}`,
+    note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${(card.wall_time_secs / 3600).toFixed(1)} h on a CPU). ${accuracyText(card)}`,
   });
   // A trained model is not chaotic: the browser must reproduce every pass.
   expect(name, file, url, task, puzzle, card.eval_steps, card.eval_steps);

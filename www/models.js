@@ -62,13 +62,30 @@ function card(metadata) {
   }
 }
 
+/** ARC: the tasks (bands of a parsed card) whose held-out test outputs were right at pass@2. */
+function solvedTasks(c) {
+  return c?.task === "arc" ? c.accuracy.filter((b) => b.puzzles > 0 && b.exact === b.puzzles).map((b) => String(b.band)) : [];
+}
+
 /**
- * ARC: the tasks (card bands) whose held-out test outputs the model got right at pass@2 in its
- * card's evaluation; empty for other cards or none.
+ * ARC: the tasks whose held-out test outputs the model got right at pass@2 in the evaluation of
+ * the card in its metadata; empty for other cards or none.
  */
 export function cardSolvedTasks(metadata) {
-  const c = card(metadata);
-  return c?.task === "arc" ? c.accuracy.filter((b) => b.puzzles > 0 && b.exact === b.puzzles).map((b) => String(b.band)) : [];
+  return solvedTasks(card(metadata));
+}
+
+/**
+ * A parsed card's held-out accuracy in a sentence: exact accuracy per band, or (ARC, one band
+ * per task) the tasks solved at pass@2. Also the note of models.json (scripts/make-models.mjs).
+ */
+export function accuracyText(c) {
+  if (c.task === "arc") {
+    const solved = solvedTasks(c);
+    return `Held-out test outputs right at pass@2 after ${c.eval_steps} steps: ${solved.length} of ${c.accuracy.length} tasks${solved.length ? ` (${solved.join(", ")})` : ""}.`;
+  }
+  const bands = c.accuracy.map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`).join(", ");
+  return `Held-out exact accuracy after ${c.eval_steps} steps: ${bands}.`;
 }
 
 /** The summary of a trained model's card, or null when there is none (or it does not parse). */
@@ -76,11 +93,6 @@ export function cardSummary(metadata) {
   const c = card(metadata);
   if (!c) return null;
   const hours = (c.wall_time_secs ?? 0) / 3600;
-  const head = `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${(c.puzzles_seen ?? 0).toLocaleString("en-US")} ${c.task === "arc" ? "generated pairs" : "puzzles"}). `;
-  if (c.task === "arc") {
-    const solved = cardSolvedTasks(metadata);
-    return head + `Held-out test outputs right at pass@2 after ${c.eval_steps} steps: ${solved.length} of ${c.accuracy.length} tasks${solved.length ? ` (${solved.join(", ")})` : ""}.`;
-  }
-  const bands = c.accuracy.map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`).join(", ");
-  return head + `Held-out exact accuracy after ${c.eval_steps} steps: ${bands}.`;
+  const seen = `${(c.puzzles_seen ?? 0).toLocaleString("en-US")} ${c.task === "arc" ? "generated pairs" : "puzzles"}`;
+  return `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${seen}). ${accuracyText(c)}`;
 }
