@@ -64,6 +64,17 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     assert!(o.status.success(), "{}", stderr(&o));
     let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert!(lines.contains("\"step\":14"), "{lines}");
+
+    // A time limit stops training where it is and still exports (the card says so); --f16
+    // halves the weights.
+    let f32_bytes = std::fs::metadata(&model).unwrap().len();
+    let o = trm(&["train", "--task", "sudoku", "--out", arg(&out), "--resume", "--steps", "20", "--time-limit", "0", "--f16", "--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("time limit reached at step 14 of 20"), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join(format!("{name}.md"))).unwrap();
+    assert!(md.contains("| optimiser steps | 14 (of a 20-step schedule) |"), "{md}");
+    let f16_bytes = std::fs::metadata(&model).unwrap().len();
+    assert!(f16_bytes < f32_bytes * 6 / 10, "f16 {f16_bytes} bytes, f32 {f32_bytes}");
     std::fs::remove_dir_all(&out).ok();
 }
 

@@ -88,11 +88,19 @@ export function accuracyText(c) {
   return `Held-out exact accuracy after ${c.eval_steps} steps: ${bands}.`;
 }
 
+/** How long and where a card's run trained: "1.7 h on a CPU", "10 min on a GPU (NVIDIA H200)". */
+export function trainedWhere(c) {
+  const secs = c.wall_time_secs ?? 0;
+  const time = secs < 3600 ? `${Math.round(secs / 60)} min` : `${(secs / 3600).toFixed(1)} h`;
+  const hardware = String(c.hardware ?? "");
+  // `trm train --backend wgpu` writes "<adapter> (<API>, burn wgpu); data on N CPU threads".
+  return hardware.includes("burn wgpu") ? `${time} on a GPU (${hardware.split(" (")[0]})` : `${time} on a CPU`;
+}
+
 /** The summary of a trained model's card, or null when there is none (or it does not parse). */
 export function cardSummary(metadata) {
   const c = card(metadata);
   if (!c) return null;
-  const hours = (c.wall_time_secs ?? 0) / 3600;
   const seen = `${(c.puzzles_seen ?? 0).toLocaleString("en-US")} ${c.task === "arc" ? "generated pairs" : "puzzles"}`;
-  return `Trained from scratch by trm train in ${hours.toFixed(1)} h on a CPU (${seen}). ${accuracyText(c)}`;
+  return `Trained from scratch by trm train in ${trainedWhere(c)} (${seen}). ${accuracyText(c)}`;
 }

@@ -44,6 +44,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, String> {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().map_err(|e| e.to_string())?;
     }
     let dev = device(backend)?;
+    #[cfg(feature = "wgpu")]
+    if backend == Backend::Wgpu {
+        // Say which adapter ran: a "GPU" timing on a software renderer is a CPU emulation.
+        let info = trm::gpu::native()?.info();
+        eprintln!("wgpu adapter: {} ({}, {}, driver {})", info.name, info.device_type, info.backend, info.driver);
+    }
     if train {
         let cfg = match (config, preset) {
             (Some(path), _) => TrmConfig::from_json(&read_text(&path)?).map_err(|e| e.to_string())?,

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use trm::device::Backend;
 use trm::tasks::Task;
 use trm::train::TrainConfig;
 use trm::train::card::ModelCard;
@@ -35,6 +36,15 @@ pub struct TrainArgs {
     /// CPU threads (default: all).
     #[arg(long)]
     threads: Option<usize>,
+    /// Where the model trains: flex (CPU) or wgpu (a Vulkan GPU).
+    #[arg(long, default_value = "flex")]
+    backend: Backend,
+    /// Stop training after this many minutes (then checkpoint, evaluate and export as usual).
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Export the model with half-precision weights (half the download).
+    #[arg(long)]
+    f16: bool,
     /// Override the run's total optimiser steps (the schedule's length).
     #[arg(long)]
     steps: Option<u64>,
@@ -132,7 +142,20 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         .num_threads(threads)
         .build_global()
         .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
-    let device = trm::device::device(trm::device::Backend::Flex)?;
+    let device = trm::device::device(args.backend)?;
+    let hardware = match args.backend {
+        Backend::Flex => trm::train::card::cpu_hardware(threads),
+        #[cfg(feature = "wgpu")]
+        Backend::Wgpu => {
+            let gpu = trm::gpu::native()?;
+            if gpu.is_software() {
+                eprintln!("warning: {} is a software renderer, slower than --backend flex", gpu.info().name);
+            }
+            trm::train::card::gpu_hardware(&gpu.info(), threads)
+        }
+        #[allow(unreachable_patterns)]
+        other => return Err(format!("this build has no {other} backend")),
+    };
     let cfg = load_config(&args)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let probe = args.out.join(".write-test");
@@ -173,12 +196,12 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
 
     if !args.export_only && trainer.step < total {
         eprintln!(
-            "training a {}-parameter {} model: {} steps of batch {} on {} thread(s), from step {}",
+            "training a {}-parameter {} model: {} steps of batch {} on {}, from step {}",
             trainer.cfg.arch.param_count(),
             trainer.cfg.data.task.name(),
             total,
             trainer.cfg.batch_size,
-            threads,
+            hardware,
             trainer.step
         );
         let bar = ProgressBar::new(total);
@@ -190,7 +213,13 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         let mut last_save = Instant::now();
         let mut window_start = Instant::now();
         let mut last_eval: Option<String> = None;
+        let started = Instant::now();
+        let deadline = args.time_limit.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
         while trainer.step < total {
+            if deadline.is_some_and(|d| started.elapsed() >= d) {
+                bar.suspend(|| eprintln!("time limit reached at step {} of {}", trainer.step, total));
+                break;
+            }
             let t0 = Instant::now();
             let stats = trainer.train_step();
             trainer.wall_secs += t0.elapsed().as_secs_f64();
@@ -286,7 +315,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         trainer.step,
         trainer.next_example,
         trainer.wall_secs,
-        threads,
+        hardware,
         scores.clone(),
         if trainer.command.is_empty() { &command_line } else { &trainer.command },
     );
@@ -296,7 +325,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
     extra.insert("trained".to_string(), "true".to_string());
     extra.insert("card".to_string(), serde_json::to_string(&card).expect("serialisable"));
     let names = trainer.cfg.data.puzzle_identifiers();
-    let bytes = web::write(&trainer.cfg.arch, &model.to_tensors(), Storage::F32, names.as_deref(), &extra)
+    let bytes = web::write(&trainer.cfg.arch, &model.to_tensors(), if args.f16 { Storage::F16 } else { Storage::F32 }, names.as_deref(), &extra)
         .map_err(|e| e.to_string())?;
     let model_path = args.out.join(format!("{name}.safetensors"));
     std::fs::write(&model_path, &bytes).map_err(|e| format!("{}: {e}", model_path.display()))?;

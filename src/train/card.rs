@@ -29,13 +29,19 @@ pub struct ModelCard {
     pub command: String,
 }
 
-/// "Intel(R) Xeon(R) ... (2 threads)" from /proc/cpuinfo, or the architecture.
-pub fn hardware(threads: usize) -> String {
+/// "Intel(R) Xeon(R) ..., 2 threads, CPU (burn flex)" from /proc/cpuinfo, or the architecture.
+pub fn cpu_hardware(threads: usize) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     format!("{cpu}, {threads} thread{}, CPU (burn flex)", if threads == 1 { "" } else { "s" })
+}
+
+/// "NVIDIA H200 (Vulkan, burn wgpu); data on 16 CPU threads".
+#[cfg(feature = "wgpu")]
+pub fn gpu_hardware(adapter: &crate::gpu::AdapterInfo, threads: usize) -> String {
+    format!("{} ({}, burn wgpu); data on {threads} CPU thread{}", adapter.name, adapter.backend, if threads == 1 { "" } else { "s" })
 }
 
 fn describe_data(cfg: &TrainConfig) -> (String, String) {
@@ -79,7 +85,7 @@ impl ModelCard {
         optimizer_steps: u64,
         puzzles_seen: u64,
         wall_time_secs: f64,
-        threads: usize,
+        hardware: String,
         accuracy: Vec<BandScore>,
         command: &str,
     ) -> Self {
@@ -96,7 +102,7 @@ impl ModelCard {
             puzzles_seen,
             sample_steps: optimizer_steps * cfg.batch_size as u64,
             wall_time_secs,
-            hardware: hardware(threads),
+            hardware,
             eval_steps: cfg.arch.halt_max_steps,
             accuracy,
             command: command.to_string(),
@@ -107,7 +113,7 @@ impl ModelCard {
         let a = &self.architecture;
         let mut s = format!("# {}\n\n", self.name);
         s += &format!(
-            "A Tiny Recursive Model for **{}**, trained from scratch by `trm train` on a CPU.\n\n",
+            "A Tiny Recursive Model for **{}**, trained from scratch by `trm train` (hardware below).\n\n",
             self.task
         );
         s += "| | |\n|---|---|\n";
@@ -133,7 +139,12 @@ impl ModelCard {
             self.training.batch_size,
             self.training.optim.ema
         );
-        s += &format!("| optimiser steps | {} |\n", self.optimizer_steps);
+        if self.optimizer_steps < self.training.total_steps {
+            // A run stopped early (a time limit): its schedule was longer than what it trained.
+            s += &format!("| optimiser steps | {} (of a {}-step schedule) |\n", self.optimizer_steps, self.training.total_steps);
+        } else {
+            s += &format!("| optimiser steps | {} |\n", self.optimizer_steps);
+        }
         s += &format!("| puzzles seen | {} |\n", self.puzzles_seen);
         s += &format!("| sample-steps | {} |\n", self.sample_steps);
         s += &format!("| wall time | {:.1} h |\n", self.wall_time_secs / 3600.0);

@@ -44,7 +44,7 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    pub const PRESETS: [&'static str; 4] = ["sudoku-small", "maze-small", "arc-small", "tiny-test"];
+    pub const PRESETS: [&'static str; 5] = ["sudoku-small", "sudoku-paper", "maze-small", "arc-small", "tiny-test"];
 
     /// The gallery tasks the `arc-small` recipe trains on: grids of at most 10×10, so a 10×10
     /// canvas holds them.
@@ -86,6 +86,22 @@ impl TrainConfig {
                 eval_per_band: 50,
                 final_eval_per_band: 500,
                 checkpoint_every_secs: 300,
+            }),
+            // The paper's size (hidden 512, MLP token mixing, ~5M parameters) with sudoku-small's
+            // recursion, for a few minutes on a GPU (`--backend wgpu`): a short schedule, so a
+            // short EMA; the learning rate scaled to the wider layers' smaller initial weights.
+            "sudoku-paper" => Some(Self {
+                arch: sudoku_arch(512, 2, 3),
+                data: DataConfig { task: Task::Sudoku, seed: 1, bands: sudoku_bands, canvas: 0 },
+                optim: OptimConfig { lr: 4e-4, lr_warmup_steps: 100, ema: 0.995, ..optim },
+                batch_size: 256,
+                total_steps: 800,
+                halt_exploration_prob: 0.1,
+                init_seed: 0,
+                eval_every: 200,
+                eval_per_band: 50,
+                final_eval_per_band: 500,
+                checkpoint_every_secs: 120,
             }),
             "maze-small" => Some(Self {
                 arch: canvas_arch(15, Task::Maze, 1),

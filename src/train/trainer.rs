@@ -10,6 +10,7 @@ use std::path::Path;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::TrainConfig;
@@ -150,10 +151,12 @@ impl Trainer {
                 slot.halted = false;
                 reset[i] = 1.0;
             }
-            if slot.example.is_none() {
-                slot.example = Some(cfg.data.train_example(slot.example_index));
-            }
         }
+        // Each example depends only on its index, so generating them in parallel keeps the
+        // stream (and resume) exact.
+        self.slots.par_iter_mut().filter(|s| s.example.is_none()).for_each(|slot| {
+            slot.example = Some(cfg.data.train_example(slot.example_index));
+        });
         if reset.iter().any(|&r| r > 0.0) {
             let m = Tensor::<1>::from_data(TensorData::new(reset, [b]), &self.device).reshape([b, 1, 1]);
             let keep = m.clone().neg().add_scalar(1.0);

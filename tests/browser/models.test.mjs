@@ -32,6 +32,8 @@ test("descriptions and card summaries", () => {
   const arc = { task: "arc", wall_time_secs: 5044, puzzles_seen: 20692, eval_steps: 16, accuracy: [{ band: "6d0aefbc", exact: 1, puzzles: 1 }, { band: "62c24649", exact: 0, puzzles: 1 }, { band: "e633a9e5", exact: 2, puzzles: 2 }, { band: "half", exact: 1, puzzles: 2 }] };
   assert.deepEqual(cardSolvedTasks({ card: JSON.stringify(arc) }), ["6d0aefbc", "e633a9e5"]);
   assert.equal(cardSummary({ card: JSON.stringify(arc) }), "Trained from scratch by trm train in 1.4 h on a CPU (20,692 generated pairs). Held-out test outputs right at pass@2 after 16 steps: 2 of 4 tasks (6d0aefbc, e633a9e5).");
+  const gpu = { ...card, wall_time_secs: 622, puzzles_seen: 37670, hardware: "NVIDIA H200 (Vulkan, burn wgpu); data on 16 CPU threads" };
+  assert.equal(cardSummary({ card: JSON.stringify(gpu) }), "Trained from scratch by trm train in 10 min on a GPU (NVIDIA H200) (37,670 puzzles). Held-out exact accuracy after 16 steps: givens 45-52 100.0%, givens 24-29 73.8%.");
   assert.equal(cardSummary({ card: "{not json" }), null);
   assert.equal(cardSummary({}), null);
   assert.deepEqual(cardSolvedTasks({ card: "{not json" }), []);
