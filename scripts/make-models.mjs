@@ -34,12 +34,13 @@ const FIXTURES = [
   ["arc-att-emb96-h64", "arc", 2],
 ];
 
-// [run name, task, puzzle args, passes the browser tests compare]: the page's trained models,
-// from runs/<name>/ (trm train). The first of a task is its default; the paper-size model
-// is compared over fewer passes (it is 20× the work of the small ones in CI's software WebGPU).
+// [run name, task, puzzle args, passes the browser tests compare, backends they run]: the page's
+// trained models, from runs/<name>/ (trm train). The first of a task is its default. The
+// paper-size model is compared over fewer passes and on the CPU path alone: CI's software WebGPU
+// (SwiftShader) needs about 6 minutes for its first 4 passes, the wasm CPU path 5 s.
 const TRAINED = [
   ["sudoku-small", "sudoku", ["--puzzle", sudoku], 16],
-  ["sudoku-paper", "sudoku", ["--puzzle", sudoku], 4],
+  ["sudoku-paper", "sudoku", ["--puzzle", sudoku], 4, ["cpu"]],
   ["arc-small", "arc", ["--puzzle", arc, "--puzzle-id", arcTask.id], 16],
 ];
 
@@ -49,7 +50,7 @@ const models = [];
 const versioned = (file) => createHash("sha256").update(readFileSync(path.join(root, file))).digest("hex").slice(0, 12);
 
 /** `trm solve --json` on `file`, written as the browser's expected outputs. */
-function expect(name, file, url, task, puzzle, maxSteps, compare) {
+function expect(name, file, url, task, puzzle, maxSteps, compare, backends) {
   const out = JSON.parse(run(["solve", "--model", file, "--task", task, ...puzzle, "--steps", String(maxSteps), "--json"]));
   const expected = {
     model_url: url,
@@ -59,13 +60,14 @@ function expect(name, file, url, task, puzzle, maxSteps, compare) {
     max_steps: maxSteps,
     steps_to_compare: compare,
     tolerance: 1e-3,
+    ...(backends ? { backends } : {}),
     passes: out.passes.map((p) => ({ step: p.step, tokens: p.tokens, halt_prob: p.haltProb, confidence: p.confidence })),
   };
   writeFileSync(path.join(root, `tests/browser/expected/${name}.json`), JSON.stringify(expected) + "\n");
   console.log(`${file} (${url}); expected outputs of ${out.passes.length} passes`);
 }
 
-for (const [name, task, puzzle, compare] of TRAINED) {
+for (const [name, task, puzzle, compare, backends] of TRAINED) {
   const src = path.join(root, "runs", name);
   if (!existsSync(path.join(src, `${name}.safetensors`))) throw new Error(`runs/${name}/${name}.safetensors is missing: train it first (see its card)`);
   const file = `www/models/${name}.safetensors`;
@@ -84,7 +86,7 @@ for (const [name, task, puzzle, compare] of TRAINED) {
     note: `Trained from scratch by trm train (${card.parameters.toLocaleString("en-US")} parameters, ${trainedWhere(card)}). ${accuracyText(card)}`,
   });
   // A trained model is not chaotic: the browser must reproduce every pass.
-  expect(name, file, url, task, puzzle, compare, compare);
+  expect(name, file, url, task, puzzle, compare, compare, backends);
 }
 
 for (const [name, task, maxSteps] of FIXTURES) {
