@@ -16,11 +16,19 @@ pub struct BenchReport {
     pub batch: usize,
     pub steps_timed: usize,
     pub params: usize,
+    /// Median over the timed steps, with the spread.
     pub ms_per_step: f64,
+    pub ms_per_step_min: f64,
+    pub ms_per_step_max: f64,
     pub ms_per_step_per_puzzle: f64,
     pub ms_per_net_call: f64,
     pub gflops: f64,
+    /// GFLOP/s of square 1024² matmuls on this backend.
     pub matmul_gflops: f64,
+    /// GFLOP/s of the model's own SwiGLU matmul shapes, [B·len, hidden]·[hidden, 2·inter] then
+    /// [B·len, 2·inter]·[2·inter, hidden]: the ceiling for a step of this model.
+    pub model_matmul_gflops: f64,
+    /// `gflops` as a fraction of `model_matmul_gflops`.
     pub fraction_of_matmul: f64,
     /// First step, including kernel compilation on GPU backends.
     pub first_step_ms: f64,
@@ -60,6 +68,28 @@ pub fn matmul_gflops(device: &Device, n: usize, chain: usize, reps: usize) -> f6
     2.0 * (n as f64).powi(3) * chain as f64 / median(times) / 1e9
 }
 
+/// GFLOP/s of a model's MLP matmuls: x·W_up then ·W_down, `chain` times over ([m, h]·[h, f]
+/// and back), read back at the end; median of `reps` chains after a warm-up.
+pub fn mlp_matmul_gflops(device: &Device, m: usize, h: usize, f: usize, chain: usize, reps: usize) -> f64 {
+    let fill = |n: usize, scale: usize| -> Vec<f32> { (0..n).map(|i| ((i % 89) as f32 - 44.0) / (89.0 * scale as f32)).collect() };
+    let x = Tensor::<2>::from_data(TensorData::new(fill(m * h, 1), [m, h]), device);
+    let up = Tensor::<2>::from_data(TensorData::new(fill(h * f, h), [h, f]), device);
+    let down = Tensor::<2>::from_data(TensorData::new(fill(f * h, f), [f, h]), device);
+    fence(down.clone());
+    let run = || {
+        let t = Instant::now();
+        let mut y = x.clone();
+        for _ in 0..chain {
+            y = y.matmul(up.clone()).matmul(down.clone());
+        }
+        fence(y);
+        t.elapsed().as_secs_f64()
+    };
+    run();
+    let times: Vec<f64> = (0..reps).map(|_| run()).collect();
+    4.0 * (m * h * f) as f64 * chain as f64 / median(times) / 1e9
+}
+
 /// Time `steps` supervision steps (after one warm-up step) of `model` at batch `batch`.
 pub fn bench_model(
     model: &Trm,
@@ -84,10 +114,13 @@ pub fn bench_model(
         rec.step().read()?;
         times.push(t.elapsed().as_secs_f64());
     }
+    let (min_s, max_s) = times.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
     let step_s = median(times);
     let flops = 2.0 * cfg.macs_per_step() as f64 * batch as f64;
     let gflops = flops / step_s / 1e9;
     let matmul = matmul_gflops(device, 1024, 4, 3);
+    let model_matmul =
+        mlp_matmul_gflops(device, batch * cfg.total_len(), cfg.hidden_size, 2 * cfg.swiglu_inter(cfg.hidden_size), 8, 3);
     Ok(BenchReport {
         model: name.to_string(),
         backend: backend.to_string(),
@@ -95,11 +128,14 @@ pub fn bench_model(
         steps_timed: steps,
         params: cfg.param_count(),
         ms_per_step: step_s * 1e3,
+        ms_per_step_min: min_s * 1e3,
+        ms_per_step_max: max_s * 1e3,
         ms_per_step_per_puzzle: step_s * 1e3 / batch as f64,
         ms_per_net_call: step_s * 1e3 / cfg.net_calls_per_step() as f64,
         gflops,
         matmul_gflops: matmul,
-        fraction_of_matmul: gflops / matmul,
+        model_matmul_gflops: model_matmul,
+        fraction_of_matmul: gflops / model_matmul,
         first_step_ms,
     })
 }

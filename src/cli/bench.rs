@@ -87,10 +87,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, String> {
         println!("{}", serde_json::to_string_pretty(&r).expect("serialisable"));
     } else {
         println!(
-            "{} on {} (batch {}, {} params): {:.1} ms/step ({:.1} ms/step/puzzle), {:.2} ms/net call, \
-             {:.1} GFLOP/s = {:.0}% of a 1024² matmul's {:.1} GFLOP/s; first step {:.0} ms",
-            r.model, r.backend, r.batch, r.params, r.ms_per_step, r.ms_per_step_per_puzzle, r.ms_per_net_call,
-            r.gflops, 100.0 * r.fraction_of_matmul, r.matmul_gflops, r.first_step_ms
+            "{} on {} (batch {}, {} params): {:.1} ms/step (min {:.1}, max {:.1}; {:.1} ms/step/puzzle), \
+             {:.2} ms/net call, {:.1} GFLOP/s = {:.0}% of its MLP matmuls' {:.1} GFLOP/s (1024² matmul: {:.1}); \
+             first step {:.0} ms",
+            r.model, r.backend, r.batch, r.params, r.ms_per_step, r.ms_per_step_min, r.ms_per_step_max,
+            r.ms_per_step_per_puzzle, r.ms_per_net_call, r.gflops, 100.0 * r.fraction_of_matmul,
+            r.model_matmul_gflops, r.matmul_gflops, r.first_step_ms
         );
     }
     Ok(ExitCode::SUCCESS)
