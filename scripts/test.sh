@@ -5,23 +5,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each stage's heading says when it started, so a slow CI run shows where the time went.
+stage() { echo "== $1 (${SECONDS} s in)"; }
+
 scripts/setup.sh
 # Mesa's WSI probe complains on every adapter query without it.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
-echo "== native tests (cargo test --release)"
+stage "native tests (cargo test --release)"
 # Release: the same build outputs as the CLI and the trainer (the dev profile would compile
 # every dependency a second time). lavapipe is installed by setup: a missing wgpu adapter is a
 # failure, not a skip.
 TRM_REQUIRE_WGPU=1 cargo test --release
 
-echo "== browser runtime (www/pkg)"
+stage "browser runtime (www/pkg)"
 # wasm-opt is skipped here (minutes on 2 cores); the demo build runs it.
 scripts/build-web.sh --no-opt
 
-echo "== wasm surface in headless Chromium (wasm-bindgen-test)"
+stage "wasm surface in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
   cargo test --profile web --target wasm32-unknown-unknown --no-default-features --features model --test web
 
-echo "== page in headless Chromium (node --test + playwright-core)"
+stage "page in headless Chromium (node --test + playwright-core)"
 npm run --silent test:browser
+echo "== all tests passed in ${SECONDS} s"
