@@ -73,6 +73,11 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     assert!(stderr(&o).contains("time limit reached at step 14 of 20"), "{}", stderr(&o));
     let md = std::fs::read_to_string(out.join(format!("{name}.md"))).unwrap();
     assert!(md.contains("| optimiser steps | 14 (of a 20-step schedule) |"), "{md}");
+    // Every command of the run, resumes included, is in the card's reproduce block.
+    let block = md.split("## Reproduce").nth(1).unwrap_or_default();
+    for part in ["--preset tiny-test", "--resume --steps 14", "--resume --steps 20 --time-limit 0"] {
+        assert!(block.contains(part), "{part} missing from {block}");
+    }
     let f16_bytes = std::fs::metadata(&model).unwrap().len();
     assert!(f16_bytes < f32_bytes * 6 / 10, "f16 {f16_bytes} bytes, f32 {f32_bytes}");
     std::fs::remove_dir_all(&out).ok();

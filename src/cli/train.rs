@@ -190,6 +190,10 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
     if let Some(steps) = args.steps {
         trainer.cfg.total_steps = steps;
     }
+    if args.resume && !args.export_only && trainer.step < trainer.cfg.total_steps {
+        // The card's "reproduce" block lists every command of a resumed run, one per line.
+        trainer.command = if trainer.command.is_empty() { command_line.clone() } else { format!("{}\n{command_line}", trainer.command) };
+    }
     let cfg_text = serde_json::to_string_pretty(&trainer.cfg).expect("serialisable");
     std::fs::write(args.out.join("train_config.json"), cfg_text).map_err(|e| e.to_string())?;
     let total = trainer.cfg.total_steps;
