@@ -48,24 +48,34 @@ fn fence(t: Tensor<2>) {
     std::hint::black_box(data.as_slice::<f32>().map(|v| v[0]).ok());
 }
 
+/// Median seconds of `reps` runs of `run`, after one untimed warm-up run.
+fn median_secs(reps: usize, run: impl Fn()) -> f64 {
+    run();
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                run();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
 /// GFLOP/s of n×n·n×n matmuls: a chain of `chain` dependent products (each feeds the next, so
 /// none can be skipped or reused) read back at the end, median of `reps` chains after a warm-up.
 pub fn matmul_gflops(device: &Device, n: usize, chain: usize, reps: usize) -> f64 {
     let data: Vec<f32> = (0..n * n).map(|i| ((i % 97) as f32 - 48.0) / (97.0 * n as f32)).collect();
     let a = Tensor::<2>::from_data(TensorData::new(data, [n, n]), device);
     fence(a.clone());
-    let run = || {
-        let t = Instant::now();
+    let secs = median_secs(reps, || {
         let mut x = a.clone();
         for _ in 0..chain {
             x = a.clone().matmul(x);
         }
         fence(x);
-        t.elapsed().as_secs_f64()
-    };
-    run();
-    let times: Vec<f64> = (0..reps).map(|_| run()).collect();
-    2.0 * (n as f64).powi(3) * chain as f64 / median(times) / 1e9
+    });
+    2.0 * (n as f64).powi(3) * chain as f64 / secs / 1e9
 }
 
 /// GFLOP/s of a model's MLP matmuls: x·W_up then ·W_down, `chain` times over ([m, h]·[h, f]
@@ -76,18 +86,14 @@ pub fn mlp_matmul_gflops(device: &Device, m: usize, h: usize, f: usize, chain: u
     let up = Tensor::<2>::from_data(TensorData::new(fill(h * f, h), [h, f]), device);
     let down = Tensor::<2>::from_data(TensorData::new(fill(f * h, f), [f, h]), device);
     fence(down.clone());
-    let run = || {
-        let t = Instant::now();
+    let secs = median_secs(reps, || {
         let mut y = x.clone();
         for _ in 0..chain {
             y = y.matmul(up.clone()).matmul(down.clone());
         }
         fence(y);
-        t.elapsed().as_secs_f64()
-    };
-    run();
-    let times: Vec<f64> = (0..reps).map(|_| run()).collect();
-    4.0 * (m * h * f) as f64 * chain as f64 / median(times) / 1e9
+    });
+    4.0 * (m * h * f) as f64 * chain as f64 / secs / 1e9
 }
 
 /// Time `steps` supervision steps (after one warm-up step) of `model` at batch `batch`.
