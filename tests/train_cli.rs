@@ -99,6 +99,12 @@ fn bad_configurations_and_folders_are_clear_errors() {
     let o = trm(&["train", "--task", "maze", "--preset", "tiny-test", "--out", arg(&dir.join("c"))]);
     assert!(stderr(&o).contains("trains a sudoku model"), "{}", stderr(&o));
 
+    for bad in ["inf", "-1", "NaN"] {
+        let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&dir.join(format!("t{bad}"))), &format!("--time-limit={bad}")]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--time-limit must be a number of minutes"), "{}", stderr(&o));
+    }
+
     let o = trm(&["train", "--task", "sudoku", "--out", arg(&dir.join("d")), "--resume"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no checkpoint to resume"), "{}", stderr(&o));

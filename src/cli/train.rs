@@ -137,6 +137,13 @@ fn band_summary(scores: &[BandScore]) -> String {
 pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
     // As a reader would type it: `trm train ...`, whatever path ran the binary.
     let command_line = std::iter::once("trm".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let deadline = match args.time_limit {
+        None => None,
+        Some(m) => Some(
+            std::time::Duration::try_from_secs_f64(m * 60.0)
+                .map_err(|_| format!("--time-limit must be a number of minutes ≥ 0, not {m}"))?,
+        ),
+    };
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -218,7 +225,6 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         let mut window_start = Instant::now();
         let mut last_eval: Option<String> = None;
         let started = Instant::now();
-        let deadline = args.time_limit.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
         while trainer.step < total {
             if deadline.is_some_and(|d| started.elapsed() >= d) {
                 bar.suspend(|| eprintln!("time limit reached at step {} of {}", trainer.step, total));
