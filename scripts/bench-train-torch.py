@@ -29,6 +29,7 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for a GPU (fp32, TF32 off: the same arithmetic as ours)")
     args = p.parse_args()
 
     sys.path.insert(0, args.reference)
@@ -42,17 +43,20 @@ def main():
     arch = arch.get("config", arch)
     cfg = dict(arch)
     cfg.update(batch_size=args.batch, H_layers=0, halt_exploration_prob=0.1, forward_dtype="float32")
-    model = ACTLossHead(TinyRecursiveReasoningModel_ACTV1(cfg), loss_type="stablemax_cross_entropy")
+    dev = torch.device(args.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    with dev:
+        model = ACTLossHead(TinyRecursiveReasoningModel_ACTV1(cfg), loss_type="stablemax_cross_entropy")
     model.train()
     dense = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(dense, lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
     B, L, V = args.batch, arch["seq_len"], arch["vocab_size"]
     batch = {
-        "inputs": torch.randint(1, V, (B, L), dtype=torch.int32),
-        "labels": torch.randint(1, V, (B, L), dtype=torch.int32),
-        "puzzle_identifiers": torch.zeros(B, dtype=torch.int32),
+        "inputs": torch.randint(1, V, (B, L), dtype=torch.int32, device=dev),
+        "labels": torch.randint(1, V, (B, L), dtype=torch.int32, device=dev),
+        "puzzle_identifiers": torch.zeros(B, dtype=torch.int32, device=dev),
     }
-    with torch.device("cpu"):
+    with dev:
         carry = model.initial_carry(batch)
     times = []
     for i in range(args.steps + 1):
@@ -61,11 +65,12 @@ def main():
         ((1 / B) * loss).backward()
         opt.step()
         opt.zero_grad()
+        sync()
         if i > 0:
             times.append((time.perf_counter() - t) * 1e3)
     med = statistics.median(times)
     print(json.dumps({
-        "framework": f"pytorch {torch.__version__} eager fp32",
+        "framework": f"pytorch {torch.__version__} eager fp32 on {torch.cuda.get_device_name() if dev.type == 'cuda' else 'cpu'}",
         "threads": args.threads,
         "batch": B,
         "ms_per_step_min": min(times),

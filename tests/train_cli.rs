@@ -60,7 +60,7 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     let o = trm(&["train", "--task", "sudoku", "--preset", "tiny-test", "--out", arg(&out)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
-    let o = trm(&["train", "--task", "sudoku", "--out", arg(&out), "--resume", "--steps", "14", "--threads", "1"]);
+    let o = trm(&["train", "--task", "sudoku", "--out", arg(&out), "--resume", "--steps", "14", "--threads", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert!(lines.contains("\"step\":14"), "{lines}");
@@ -78,8 +78,21 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     for part in ["--preset tiny-test", "--resume --steps 14", "--resume --steps 20 --time-limit 0"] {
         assert!(block.contains(part), "{part} missing from {block}");
     }
+    // Resumed on other hardware (here: two threads instead of one), the card names both; the
+    // last call trained no step, so it adds nothing.
+    assert!(
+        md.contains("1 thread, CPU (burn flex) (to step 12), then ") && md.contains("2 threads, CPU (burn flex) |"),
+        "{md}"
+    );
     let f16_bytes = std::fs::metadata(&model).unwrap().len();
     assert!(f16_bytes < f32_bytes * 6 / 10, "f16 {f16_bytes} bytes, f32 {f32_bytes}");
+
+    // --export evaluates again: the log keeps one final evaluation at that step, not two.
+    let o = trm(&["train", "--task", "sudoku", "--out", arg(&out), "--export", "--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let finals = lines.lines().filter(|l| l.contains("\"final\":true") && l.contains("\"step\":14")).count();
+    assert_eq!(finals, 1, "{lines}");
     std::fs::remove_dir_all(&out).ok();
 }
 

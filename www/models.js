@@ -92,9 +92,13 @@ export function accuracyText(c) {
 export function trainedWhere(c) {
   const secs = c.wall_time_secs ?? 0;
   const time = secs < 3600 ? `${Math.round(secs / 60)} min` : `${(secs / 3600).toFixed(1)} h`;
-  const hardware = String(c.hardware ?? "");
-  // `trm train --backend wgpu` writes "<adapter> (<API>, burn wgpu); data on N CPU threads".
-  return hardware.includes("burn wgpu") ? `${time} on a GPU (${hardware.split(" (")[0]})` : `${time} on a CPU`;
+  // `trm train --backend wgpu` writes "<adapter> (<API>, burn wgpu); data on N CPU threads"; a
+  // run resumed on other hardware writes "<first> (to step N), then <second>".
+  const machines = String(c.hardware ?? "")
+    .split(", then ")
+    .map((h) => (h.includes("burn wgpu") ? `a GPU (${h.split(" (")[0]})` : "a CPU"))
+    .filter((m, i, all) => m !== all[i - 1]);
+  return `${time} on ${machines.join(", then ")}`;
 }
 
 /** The summary of a trained model's card, or null when there is none (or it does not parse). */

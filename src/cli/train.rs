@@ -82,15 +82,16 @@ fn load_config(args: &TrainArgs) -> Result<Option<TrainConfig>, String> {
 }
 
 /// Keep the metrics log consistent with a resumed checkpoint: drop lines past its step.
-fn truncate_metrics(path: &Path, step: u64) -> Result<(), String> {
+/// Keep the log up to the checkpoint's `step`. With `reevaluate` (an `--export` run) the final
+/// evaluation already logged at that step goes too: the run writes it again.
+fn truncate_metrics(path: &Path, step: u64, reevaluate: bool) -> Result<(), String> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
     let kept: String = text
         .lines()
         .filter(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()
-                .and_then(|v| v.get("step").and_then(|s| s.as_u64()))
-                .is_some_and(|s| s <= step)
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else { return false };
+            let final_here = reevaluate && v.get("final").and_then(|f| f.as_bool()) == Some(true);
+            v.get("step").and_then(|s| s.as_u64()).is_some_and(|s| s < step || (s == step && !final_here))
         })
         .map(|l| format!("{l}\n"))
         .collect();
@@ -179,7 +180,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         if t.cfg.data.task != args.task {
             return Err(format!("{} holds a {} run, not {}", ckpt.display(), t.cfg.data.task.name(), args.task.name()));
         }
-        truncate_metrics(&metrics, t.step)?;
+        truncate_metrics(&metrics, t.step, args.export_only)?;
         t
     } else {
         if ckpt.exists() {
@@ -225,10 +226,14 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         let mut window_start = Instant::now();
         let mut last_eval: Option<String> = None;
         let started = Instant::now();
+        let resumed_at = trainer.step;
         while trainer.step < total {
             if deadline.is_some_and(|d| started.elapsed() >= d) {
                 bar.suspend(|| eprintln!("time limit reached at step {} of {}", trainer.step, total));
                 break;
+            }
+            if trainer.step == resumed_at {
+                trainer.record_hardware(&hardware);
             }
             let t0 = Instant::now();
             let stats = trainer.train_step();
@@ -325,7 +330,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         trainer.step,
         trainer.next_example,
         trainer.wall_secs,
-        hardware,
+        if trainer.hardware.is_empty() { hardware } else { trainer.hardware.clone() },
         scores.clone(),
         if trainer.command.is_empty() { &command_line } else { &trainer.command },
     );

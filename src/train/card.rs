@@ -64,11 +64,11 @@ fn describe_data(cfg: &TrainConfig) -> (String, String) {
             ),
         })
         .collect();
-    let data = format!(
-        "fresh generated {} puzzles with unique solutions, never repeated: {}",
-        cfg.data.task.name(),
-        bands.join(", ")
-    );
+    let data = match cfg.data.task {
+        // ARC trains on a fixed set of pairs, drawn again and again; Sudoku and mazes are generated.
+        crate::tasks::Task::Arc => format!("drawn at random from {}", bands.join(", ")),
+        task => format!("fresh generated {} puzzles with unique solutions, never repeated: {}", task.name(), bands.join(", ")),
+    };
     let aug = match cfg.data.task {
         crate::tasks::Task::Sudoku => "digit permutation, band/stack and row/column shuffles, transpose (the reference's)",
         crate::tasks::Task::Maze => "the 8 dihedral transforms",

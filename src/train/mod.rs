@@ -44,7 +44,8 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    pub const PRESETS: [&'static str; 5] = ["sudoku-small", "sudoku-paper", "maze-small", "arc-small", "tiny-test"];
+    pub const PRESETS: [&'static str; 7] =
+        ["sudoku-small", "sudoku-paper", "maze-small", "maze-medium", "arc-small", "arc-medium", "tiny-test"];
 
     /// The gallery tasks the `arc-small` recipe trains on: grids of at most 10×10, so a 10×10
     /// canvas holds them.
@@ -124,6 +125,20 @@ impl TrainConfig {
                 final_eval_per_band: 200,
                 checkpoint_every_secs: 300,
             }),
+            // maze-small's data on a wider model (hidden 256, 4 heads, H=2 × L=3) with a larger
+            // batch, for a few minutes on a GPU.
+            "maze-medium" => {
+                let small = Self::preset("maze-small")?;
+                Some(Self {
+                    arch: TrmConfig { hidden_size: 256, puzzle_emb_ndim: 256, num_heads: 4, h_cycles: 2, l_cycles: 3, ..small.arch },
+                    optim: OptimConfig { lr: 7e-4, lr_warmup_steps: 100, ema: 0.995, ..optim },
+                    batch_size: 192,
+                    total_steps: 800,
+                    eval_every: 200,
+                    checkpoint_every_secs: 120,
+                    ..small
+                })
+            }
             "arc-small" => {
                 let versions = 64;
                 Some(Self {
@@ -151,6 +166,19 @@ impl TrainConfig {
                     eval_per_band: 0,
                     final_eval_per_band: 0,
                     checkpoint_every_secs: 300,
+                })
+            }
+            // arc-small's tasks on a wider model (hidden 128) with the reference's ARC recursion
+            // (H=3 × L=4), for a few minutes on a GPU.
+            "arc-medium" => {
+                let small = Self::preset("arc-small")?;
+                Some(Self {
+                    arch: TrmConfig { hidden_size: 128, puzzle_emb_ndim: 128, h_cycles: 3, l_cycles: 4, ..small.arch },
+                    optim: OptimConfig { lr_warmup_steps: 100, ema: 0.995, ..optim },
+                    total_steps: 2_000,
+                    eval_every: 500,
+                    checkpoint_every_secs: 120,
+                    ..small
                 })
             }
             // Seconds on a laptop: what the tests and a first try run.

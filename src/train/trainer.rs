@@ -78,6 +78,8 @@ struct State {
     wall_secs: f64,
     #[serde(default)]
     command: String,
+    #[serde(default)]
+    hardware: String,
 }
 
 pub struct Trainer {
@@ -94,6 +96,9 @@ pub struct Trainer {
     pub wall_secs: f64,
     /// The command that started the run (what a model card says to reproduce it).
     pub command: String,
+    /// Where it trained: one machine, or each machine with the step it stopped at when a run
+    /// was resumed elsewhere (see [`Self::record_hardware`]).
+    pub hardware: String,
     device: Device,
 }
 
@@ -114,10 +119,22 @@ impl Trainer {
             carry: model.initial_carry(b),
             wall_secs: 0.0,
             command: String::new(),
+            hardware: String::new(),
             device: device.clone(),
             model,
             cfg,
         })
+    }
+
+    /// Note that the steps from here on run on `hw`. A run resumed on other hardware keeps
+    /// both: "A (to step 7000), then B".
+    pub fn record_hardware(&mut self, hw: &str) {
+        let last = self.hardware.rsplit(", then ").next().unwrap_or_default();
+        if self.hardware.is_empty() {
+            self.hardware = hw.to_string();
+        } else if last != hw {
+            self.hardware = format!("{} (to step {}), then {hw}", self.hardware, self.step);
+        }
     }
 
     /// Samples (slot-steps) trained so far.
@@ -255,6 +272,7 @@ impl Trainer {
             slots: self.slots.clone(),
             wall_secs: self.wall_secs,
             command: self.command.clone(),
+            hardware: self.hardware.clone(),
         };
         let mut meta = BTreeMap::new();
         meta.insert("trm-train-state".to_string(), serde_json::to_string(&state).expect("serialisable"));
@@ -333,6 +351,7 @@ impl Trainer {
             carry: Carry { z_h: z_h.to_tensor(device), z_l: z_l.to_tensor(device) },
             wall_secs: state.wall_secs,
             command: state.command,
+            hardware: state.hardware,
             device: device.clone(),
             model,
             cfg,

@@ -34,6 +34,8 @@ test("descriptions and card summaries", () => {
   assert.equal(cardSummary({ card: JSON.stringify(arc) }), "Trained from scratch by trm train in 1.4 h on a CPU (20,692 generated pairs). Held-out test outputs right at pass@2 after 16 steps: 2 of 4 tasks (6d0aefbc, e633a9e5).");
   const gpu = { ...card, wall_time_secs: 622, puzzles_seen: 37670, hardware: "NVIDIA H200 (Vulkan, burn wgpu); data on 16 CPU threads" };
   assert.equal(cardSummary({ card: JSON.stringify(gpu) }), "Trained from scratch by trm train in 10 min on a GPU (NVIDIA H200) (37,670 puzzles). Held-out exact accuracy after 16 steps: givens 45-52 100.0%, givens 24-29 73.8%.");
+  const both = { ...arc, wall_time_secs: 14760, hardware: "Intel(R) Xeon(R) Processor, 1 thread, CPU (burn flex) (to step 10000), then NVIDIA H200 (Vulkan, burn wgpu); data on 3 CPU threads" };
+  assert.match(cardSummary({ card: JSON.stringify(both) }), /^Trained from scratch by trm train in 4\.1 h on a CPU, then a GPU \(NVIDIA H200\) \(20,692 generated pairs\)/);
   assert.equal(cardSummary({ card: "{not json" }), null);
   assert.equal(cardSummary({}), null);
   assert.deepEqual(cardSolvedTasks({ card: "{not json" }), []);
