@@ -330,7 +330,8 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         trainer.step,
         trainer.next_example,
         trainer.wall_secs,
-        if trainer.hardware.is_empty() { hardware } else { trainer.hardware.clone() },
+        // Recorded at the first step trained; a checkpoint from before that was recorded says so.
+        if trainer.hardware.is_empty() { "not recorded".to_string() } else { trainer.hardware.clone() },
         scores.clone(),
         if trainer.command.is_empty() { &command_line } else { &trainer.command },
     );
