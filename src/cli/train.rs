@@ -81,9 +81,9 @@ fn load_config(args: &TrainArgs) -> Result<Option<TrainConfig>, String> {
     Ok(cfg)
 }
 
-/// Keep the metrics log consistent with a resumed checkpoint: drop lines past its step.
-/// Keep the log up to the checkpoint's `step`. With `reevaluate` (an `--export` run) the final
-/// evaluation already logged at that step goes too: the run writes it again.
+/// Keep the metrics log consistent with a resumed checkpoint: drop lines past its `step`. With
+/// `reevaluate` (an `--export` run) the final evaluation logged at that step goes too: the run
+/// writes it again.
 fn truncate_metrics(path: &Path, step: u64, reevaluate: bool) -> Result<(), String> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
     let kept: String = text
