@@ -53,6 +53,10 @@ impl SwiGlu {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let inter = self.gate_up_proj.out_features() / 2;
         let gate_up = self.gate_up_proj.forward(x);
+        #[cfg(any(feature = "flex", target_family = "wasm"))]
+        if let Some(gated) = super::cpu::swiglu(&gate_up, inter) {
+            return self.down_proj.forward(gated);
+        }
         let gate = gate_up.clone().narrow(2, 0, inter);
         let up = gate_up.narrow(2, inter, inter);
         self.down_proj.forward(silu(gate) * up)

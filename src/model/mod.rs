@@ -2,6 +2,8 @@
 //! and an answer `z_H`. Field names mirror the reference state dict (`inner.*`), so loading
 //! weights is a name match (see [`crate::weights`]).
 
+#[cfg(any(feature = "flex", target_family = "wasm"))]
+pub mod cpu;
 pub mod layers;
 
 use burn::tensor::{Device, Int, Tensor};
