@@ -2,8 +2,8 @@
 //! wasm. flex evaluates `silu(gate) * up` as two passes with a scalar `expf` per element, which
 //! costs about a quarter of a Sudoku-MLP inference step; this pass computes
 //! `gate / (1 + exp(-gate)) * up` with a polynomial `exp` that the compiler turns into SIMD code
-//! (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Only for inference: an autodiff
-//! device keeps burn's ops so gradients flow.
+//! (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Plain tensors only: inference
+//! and the trainer's no-gradient cycles; on an autodiff device burn's ops record the gradient.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
