@@ -7,17 +7,15 @@
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-/// `silu(gate) * up` for the `[.., 2·inter]` output of a SwiGLU's `gate_up_proj` (gate the first
-/// half of each row, up the second), or `None` when the tensor is not a plain flex f32 tensor.
-pub fn swiglu(gate_up: &Tensor<3>, inter: usize) -> Option<Tensor<3>> {
+/// `silu(gate) * up` for the output of a SwiGLU's `gate_up_proj` (gate the first half of each
+/// row, up the second), or `None` when the tensor is not a plain flex f32 tensor.
+pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
     let device = gate_up.device();
     if device.is_autodiff() || device != Device::flex() || gate_up.dtype() != DType::F32 {
         return None;
     }
     let [b, s, w] = gate_up.dims();
-    if w != 2 * inter {
-        return None;
-    }
+    let inter = w / 2;
     let data = gate_up.clone().into_data();
     let src = data.as_slice::<f32>().ok()?;
     let mut out = vec![0.0f32; b * s * inter];
@@ -55,7 +53,7 @@ fn gate_rows_generic(src: &[f32], out: &mut [f32], inter: usize) {
 /// |r| ≤ ln2/2, a degree-6 polynomial for e^r, and 2^n built in the exponent bits. Inputs are
 /// clamped to where 2^n stays a normal f32 (e^-87.3 ≈ 1.2e-38, e^88 ≈ 1.7e38).
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
+fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;

@@ -54,7 +54,7 @@ impl SwiGlu {
         let inter = self.gate_up_proj.out_features() / 2;
         let gate_up = self.gate_up_proj.forward(x);
         #[cfg(any(feature = "flex", target_family = "wasm"))]
-        if let Some(gated) = super::cpu::swiglu(&gate_up, inter) {
+        if let Some(gated) = super::cpu::swiglu(&gate_up) {
             return self.down_proj.forward(gated);
         }
         let gate = gate_up.clone().narrow(2, 0, inter);
