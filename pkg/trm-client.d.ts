@@ -103,7 +103,8 @@ export interface SolveOptions {
 
 export interface Progress {
   type: "stage" | "progress";
-  /** "downloading", "reading cache", "parsing", "uploading", "compiling shaders", "warming up", "measuring" */
+  /** "downloading", "reading cache", "parsing", "uploading", "compiling shaders", "warming up", "measuring",
+   *  "loading WebGPU" (backend "auto" moving a slow model from the CPU-only module to the WebGPU one) */
   stage: string;
   loaded: number;
   total: number | null;

@@ -10,9 +10,10 @@
 //   { type: "simulateDeviceLoss", id }   test hook: destroy the WebGPU device
 //   { type: "clearCache", id }           drop the cached weights
 // Replies (worker -> page):
-//   { type: "ready", backend, reason, adapter, webgpuError }
+//   { type: "ready", backend, reason, adapter, webgpuError }   again when "auto" moves to WebGPU
 //   { type: "stage", id, name }          "downloading", "reading cache", "parsing", "uploading",
-//                                         "compiling shaders" | "warming up", "measuring"
+//                                         "compiling shaders" | "warming up", "measuring",
+//                                         "loading WebGPU" (auto: see maybeMoveToGpu)
 //   { type: "progress", id, loaded, total, fromCache }
 //   { type: "loaded", id, info }
 //   { type: "pass", id, pass }
@@ -23,8 +24,19 @@
 
 const WEIGHTS_CACHE = "trm-weights-v1";
 
-let wasm = null; // the imported module
-let session = null;
+// The runtime comes in two builds (scripts/build-web.sh): wasm/trm_cpu.js has the CPU backend
+// only (a fifth of the download) and wasm/trm.js has WebGPU and the CPU. "cpu" never downloads
+// the second and "webgpu" starts on it. "auto" starts on the CPU module, which runs the small
+// models fastest, and moves to the WebGPU module, in a browser with a hardware WebGPU adapter,
+// for a model whose CPU supervision step is estimated above GPU_WORTH_MS; that module then
+// measures both backends on the model and keeps the faster.
+const CPU_MODULE = "trm_cpu";
+const GPU_MODULE = "trm";
+const GPU_WORTH_MS = 150;
+
+let requested = "auto";
+let runtime = null; // { module, session }: the module in use and its session
+let gpuModuleError = null; // why moving to the WebGPU module failed, once it has
 let initError = null;
 let initDone = null; // Promise for the init
 let queue = Promise.resolve(); // load and solve run one after another
@@ -90,8 +102,8 @@ function plain(v) {
   return v;
 }
 
-async function runtimeMissingMessage(err) {
-  const url = new URL("./wasm/trm.js", import.meta.url).href;
+async function runtimeMissingMessage(module, err) {
+  const url = new URL(`./wasm/${module}.js`, import.meta.url).href;
   let status = null;
   try {
     const r = await fetch(url, { cache: "no-store" });
@@ -100,30 +112,70 @@ async function runtimeMissingMessage(err) {
     /* offline or blocked */
   }
   if (status === 404) {
-    return "The WebAssembly runtime is not built: pkg/wasm/trm.js was not found (HTTP 404). Build it with the wasm build script (see the README), then reload.";
+    return `The WebAssembly runtime is not built: pkg/wasm/${module}.js was not found (HTTP 404). Build it with the wasm build script (see the README), then reload.`;
   }
-  return `Could not load the WebAssembly runtime (pkg/wasm/trm.js): ${messageOf(err)}`;
+  return `Could not load the WebAssembly runtime (pkg/wasm/${module}.js): ${messageOf(err)}`;
+}
+
+/** Import and instantiate one runtime module and open a session on it. */
+async function startRuntime(module, backend) {
+  let wasm;
+  try {
+    wasm = await import(`./wasm/${module}.js`);
+  } catch (e) {
+    throw new Error(await runtimeMissingMessage(module, e));
+  }
+  try {
+    await wasm.default();
+  } catch (e) {
+    throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/${module}_bg.wasm): ${messageOf(e)}`);
+  }
+  return { module, session: await wasm.Session.create(backend) };
+}
+
+let adapterProbe = null;
+/**
+ * Whether "auto" stays on the CPU module whatever the model: resolves { reason, missing } when
+ * WebGPU is missing or its adapter is a software one (which the CPU backend outruns: the
+ * runtime's own rule), null when a hardware adapter is there.
+ */
+function cpuOnly() {
+  adapterProbe ??= (async () => {
+    const missing = (reason) => ({ reason: `WebGPU is not available${reason}`, missing: true });
+    if (typeof navigator === "undefined" || !navigator.gpu) return missing(" in this browser");
+    let adapter = null;
+    try {
+      adapter = await navigator.gpu.requestAdapter();
+    } catch (e) {
+      return missing(`: ${messageOf(e)}`);
+    }
+    if (!adapter) return missing(": the browser offers no adapter");
+    if (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) {
+      return { reason: "the WebGPU adapter is a software rasterizer; the CPU backend is faster", missing: false };
+    }
+    return null;
+  })();
+  return adapterProbe;
+}
+
+/** Why "auto" is on the CPU module, as the badge shows it. */
+async function autoCpuReason() {
+  return (await cpuOnly())?.reason ?? "small models run fastest on the CPU; a model whose CPU step is slow moves to WebGPU";
 }
 
 async function init(backend) {
+  requested = backend;
   try {
-    try {
-      wasm = await import("./wasm/trm.js");
-    } catch (e) {
-      throw new Error(await runtimeMissingMessage(e));
-    }
-    try {
-      await wasm.default();
-    } catch (e) {
-      throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/trm_bg.wasm): ${messageOf(e)}`);
-    }
-    session = await wasm.Session.create(backend);
+    runtime = backend === "webgpu" ? await startRuntime(GPU_MODULE, "webgpu") : await startRuntime(CPU_MODULE, "cpu");
+    const s = runtime.session;
+    const auto = backend === "auto";
+    const noGpu = auto ? await cpuOnly() : null;
     post({
       type: "ready",
-      backend: session.backend,
-      reason: session.backendReason,
-      adapter: plain(session.adapter ?? null),
-      webgpuError: session.webgpuError ?? null,
+      backend: s.backend,
+      reason: auto ? await autoCpuReason() : s.backendReason,
+      adapter: plain(s.adapter ?? null),
+      webgpuError: noGpu?.missing ? noGpu.reason : s.webgpuError ?? null,
       requested: backend,
     });
   } catch (e) {
@@ -136,8 +188,42 @@ async function init(backend) {
 
 async function requireSession() {
   await initDone;
-  if (!session) throw new Error(`The runtime is not available: ${messageOf(initError) || "not initialised"}`);
-  return session;
+  if (!runtime) throw new Error(`The runtime is not available: ${messageOf(initError) || "not initialised"}`);
+  return runtime.session;
+}
+
+/** One supervision step's estimated cost: the warm-up timed one network call. */
+function stepEstimateMs(info) {
+  const c = info.config ?? {};
+  return (info.warmupMs ?? 0) * (c.H_cycles ?? 1) * ((c.L_cycles ?? 0) + 1);
+}
+
+/**
+ * "auto" on the CPU module, a browser with WebGPU, a model the CPU runs slowly: load the WebGPU
+ * module, give it the model (`install(session)` resolves with the info) and keep it from then
+ * on. On failure the CPU session stays, and the reason says why.
+ */
+async function maybeMoveToGpu(info, install, id) {
+  if (requested !== "auto" || runtime.module !== CPU_MODULE) return info;
+  const estimate = stepEstimateMs(info);
+  if ((await cpuOnly()) || estimate <= GPU_WORTH_MS) return { ...info, backendReason: await autoCpuReason() };
+  if (gpuModuleError) return { ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` };
+  post({ type: "stage", id, name: "loading WebGPU" });
+  let next = null;
+  try {
+    next = await startRuntime(GPU_MODULE, "auto");
+    const moved = await install(next.session);
+    runtime.session.free();
+    runtime = next;
+    const s = runtime.session;
+    post({ type: "ready", backend: s.backend, reason: moved.backendReason, adapter: plain(s.adapter ?? null), webgpuError: s.webgpuError ?? null, requested });
+    return moved;
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    next?.session.free();
+    gpuModuleError = `the WebGPU runtime could not be used (${messageOf(e)})`;
+    return { ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` };
+  }
 }
 
 // ---------------------------------------------------------------- weights
@@ -256,12 +342,14 @@ async function storeWeights(cache, absUrl, bytes) {
 async function load(msg) {
   const { id } = msg;
   const s = await requireSession();
+  const onStage = (name) => post({ type: "stage", id, name: String(name) });
   let bytes, source, absUrl = null, cache = null;
   const preset = msg.url != null && /^preset:([a-z-]+)$/.exec(String(msg.url));
   if (preset) {
     // A paper-size architecture with seeded random weights, built in the runtime: no download.
     const t0 = performance.now();
-    const info = plain(await s.loadPreset(preset[1], 0, (name) => post({ type: "stage", id, name: String(name) })));
+    const install = async (session) => plain(await session.loadPreset(preset[1], 0, onStage));
+    const info = await maybeMoveToGpu(await install(s), install, id);
     Object.assign(info, { loadMs: performance.now() - t0, bytes: 0, source: "preset", url: String(msg.url), cached: false });
     post({ type: "loaded", id, info });
     return;
@@ -278,7 +366,8 @@ async function load(msg) {
   if (bytes.length === 0) throw new Error("The weights file is empty.");
   const size = bytes.length;
   const t0 = performance.now();
-  const info = plain(await s.load(bytes, (name) => post({ type: "stage", id, name: String(name) })));
+  const install = async (session) => plain(await session.load(bytes, onStage));
+  const info = await maybeMoveToGpu(await install(s), install, id);
   info.loadMs = performance.now() - t0;
   info.bytes = size;
   info.source = source;
@@ -330,10 +419,10 @@ self.addEventListener("message", (ev) => {
         enqueue("solve", msg, solve);
         return;
       case "cancel":
-        if (session) session.cancel();
+        if (runtime) runtime.session.cancel();
         return;
       case "simulateDeviceLoss":
-        post({ type: "result", id: msg.id, value: session ? !!session.simulateDeviceLoss() : false });
+        post({ type: "result", id: msg.id, value: runtime ? !!runtime.session.simulateDeviceLoss() : false });
         return;
       case "clearCache":
         (async () => {

@@ -3,7 +3,8 @@
 // (Debian's, through playwright-core) and prints, per backend and model,
 //   - time from navigation to the first rendered pass, cold (fresh profile: download and warm-up
 //     included) and warm (a reload with the weights in the browser's cache),
-//   - bytes downloaded by the cold load (as sent: compressed where the server compresses),
+//   - bytes downloaded by the cold load (as sent: compressed where the server compresses), and
+//     the same responses gzipped (-9), as a compressing static host would send them,
 //   - ms per supervision step (median / min over a warm solve), ms for a full N-step solve,
 //   - frames per second while scrubbing the timeline (one pass drawn per frame).
 //
@@ -15,6 +16,7 @@
 // step there, so use --steps 1 or 2 for it, or a real GPU for meaningful figures.
 
 import { existsSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./serve.mjs";
@@ -80,6 +82,9 @@ async function benchOne(browser, base, backend, model, opts) {
     const sizes = await Promise.all(requests.map((r) => r.sizes().then((s) => s.responseBodySize + s.responseHeadersSize, () => 0)));
     out.coldBytes = sizes.reduce((a, b) => a + b, 0);
     out.coldRequests = requests.length;
+    const bodies = await Promise.all(requests.map(async (r) => (await r.response())?.body().catch(() => null)));
+    out.coldGzipBytes = bodies.reduce((a, b) => a + (b ? gzipSync(b, { level: 9 }).length : 0), 0);
+    out.coldFiles = requests.map((r) => new URL(r.url()).pathname.split("/").at(-1)).filter((n) => /\.(wasm|safetensors)$/.test(n));
     Object.assign(out, {
       actualBackend: cold.backend,
       reason: cold.reason,
@@ -173,8 +178,8 @@ async function main() {
     console.error("bench-web: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)");
     process.exit(1);
   }
-  if (!opts.url && !existsSync(path.join(WWW, "pkg", "wasm", "trm.js"))) {
-    console.error("bench-web: www/pkg/wasm/trm.js is missing: build the wasm runtime first");
+  if (!opts.url && !["trm.js", "trm_cpu.js"].every((f) => existsSync(path.join(WWW, "pkg", "wasm", f)))) {
+    console.error("bench-web: www/pkg/wasm/trm.js or trm_cpu.js is missing: build the wasm runtime first");
     process.exit(1);
   }
   let models = opts.models;
@@ -212,7 +217,7 @@ async function main() {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  const rows = [["backend", "model", "task", "MB", "downloaded MB", "ready ms", "loaded ms", "warm-up ms", "first pass ms", "cached first pass ms", "ms/step (median)", "ms/step (min)", `${opts.steps}-step solve ms`, "scrub fps", "note"]];
+  const rows = [["backend", "model", "task", "MB", "downloaded MB", "gzipped MB", "wasm and weights fetched", "ready ms", "loaded ms", "warm-up ms", "first pass ms", "cached first pass ms", "ms/step (median)", "ms/step (min)", `${opts.steps}-step solve ms`, "scrub fps", "note"]];
   for (const r of results) {
     rows.push([
       r.actualBackend && r.actualBackend !== r.backend ? `${r.backend}→${r.actualBackend}` : r.backend,
@@ -220,6 +225,8 @@ async function main() {
       r.task ?? "",
       r.bytes ? (r.bytes / 1e6).toFixed(1) : "",
       r.coldBytes ? (r.coldBytes / 1e6).toFixed(2) : "",
+      r.coldGzipBytes ? (r.coldGzipBytes / 1e6).toFixed(2) : "",
+      r.coldFiles ? r.coldFiles.join(" ") : "",
       f(r.readyMs),
       f(r.loadedMs),
       f(r.warmupMs),

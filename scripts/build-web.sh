@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the package's wasm into pkg/wasm: the browser runtime (trm*) and the puzzle codecs
-# (trm_tasks*): the crate for wasm32 (SIMD128 from .cargo/config.toml), wasm-bindgen at the
+# Build the package's wasm into pkg/wasm: the browser runtime in two builds, CPU only (trm_cpu*)
+# and WebGPU with the CPU (trm*), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from .cargo/config.toml), wasm-bindgen at the
 # version Cargo.lock pins, then wasm-opt from npm's binaryen (Debian's is too old and silently
 # breaks the module). Then the demo takes the package like any user would: pkg/ is copied to
 # www/pkg/. Prints the sizes.
@@ -9,8 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The model runtime (`web` profile: release with LTO; native release builds skip LTO to keep
-# links fast), then the puzzle codecs alone (`web-tasks` profile, optimised for size): the page
-# loads the second first, so puzzles work while the runtime downloads.
+# links fast) with WebGPU, then without it (cubecl's kernel generator is most of the first: the
+# worker loads it only when a model runs on the GPU), then the puzzle codecs alone (`web-tasks`
+# profile, optimised for size): the page loads those first, so puzzles work while the runtime
+# downloads.
 build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL
   cargo build --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
   wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$3" \
@@ -26,7 +28,8 @@ build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL
 }
 OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
-build model web trm -O2
+build webgpu web trm -O2
+build model web trm_cpu -O2
 build "" web-tasks trm_tasks -Oz
 rm -rf www/pkg
 cp -r pkg www/pkg

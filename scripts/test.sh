@@ -24,7 +24,7 @@ scripts/build-web.sh --no-opt
 
 stage "wasm surface in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
-  cargo test --profile web --target wasm32-unknown-unknown --no-default-features --features model --test web
+  cargo test --profile web --target wasm32-unknown-unknown --no-default-features --features webgpu --test web
 
 stage "page in headless Chromium (node --test + playwright-core)"
 npm run --silent test:browser

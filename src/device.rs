@@ -36,7 +36,7 @@ pub fn device(backend: Backend) -> Result<burn::tensor::Device, String> {
         #[cfg(feature = "flex")]
         Backend::Flex => Ok(burn::tensor::Device::flex()),
         #[cfg(feature = "wgpu")]
-        Backend::Wgpu => crate::gpu::native().map(|g| g.device.clone()),
+        Backend::Wgpu => crate::gpu::native().map(|g| g.device()),
         #[allow(unreachable_patterns)]
         other => Err(format!("this build has no {other} backend")),
     }

@@ -1,9 +1,10 @@
 // Service worker: keeps the app shell (page, scripts, wasm runtime, model list, galleries) so the
-// page works offline after one visit. Network first (so a rebuilt runtime shows up at once), cache
+// page works offline after one visit. The WebGPU runtime (pkg/wasm/trm*) is not fetched ahead: a
+// visit that uses it keeps it through the fetch handler. Network first (so a rebuilt runtime shows up at once), cache
 // as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v6";
+const SHELL_CACHE = "trm-shell-v7";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -22,8 +23,8 @@ const REQUIRED = [
   "./pkg/worker.js",
 ];
 const OPTIONAL = [
-  "./pkg/wasm/trm.js",
-  "./pkg/wasm/trm_bg.wasm",
+  "./pkg/wasm/trm_cpu.js",
+  "./pkg/wasm/trm_cpu_bg.wasm",
   "./models/models.json",
   "./data/sudoku-gallery.json",
   "./data/maze-gallery.json",

@@ -195,7 +195,7 @@ impl Engine {
 
     fn device(&self, which: Active) -> Device {
         match (which, &self.gpu) {
-            (Active::Webgpu, Some(g)) => g.device.clone(),
+            (Active::Webgpu, Some(g)) => g.device(),
             _ => Device::flex(),
         }
     }

@@ -13,7 +13,7 @@ export const EXPECTED_DIR = path.join(HERE, "expected");
 export const FIXTURES_DIR = path.join(HERE, "fixtures");
 export const MOCK_RUNTIME = readFileSync(path.join(HERE, "fixtures", "mock-trm.js"));
 
-export const PKG_PRESENT = existsSync(path.join(WWW, "pkg", "wasm", "trm.js")) && existsSync(path.join(WWW, "pkg", "wasm", "trm_bg.wasm"));
+export const PKG_PRESENT = ["trm.js", "trm_bg.wasm", "trm_cpu.js", "trm_cpu_bg.wasm"].every((f) => existsSync(path.join(WWW, "pkg", "wasm", f)));
 
 export const CHROMIUM =
   process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? null;
@@ -132,7 +132,7 @@ export function editWebHeader(buf, edit) {
 }
 
 /** A mock-runtime model (real safetensors container, fake tensors). */
-export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, names = null, panic = false } = {}) {
+export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, warmupMs = 3.5, names = null, panic = false } = {}) {
   const dims = { sudoku: [81, 11], maze: [900, 6], arc: [900, 12] }[task];
   const config = {
     seq_len: dims[0],
@@ -149,7 +149,7 @@ export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4
     mlp_t: task === "sudoku",
     halt_max_steps: steps,
   };
-  const header = { format: "trm-web", format_version: "1", config, storage: "f32", metadata: { source: "mock", mock_step_ms: String(stepMs) } };
+  const header = { format: "trm-web", format_version: "1", config, storage: "f32", metadata: { source: "mock", mock_step_ms: String(stepMs), mock_warmup_ms: String(warmupMs) } };
   if (names) header.puzzle_identifiers = names;
   if (panic) header.metadata.mock_panic = "1";
   const metadata = { "trm-web": JSON.stringify(header) };

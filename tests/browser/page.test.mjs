@@ -57,6 +57,8 @@ function mockSite(extra = {}) {
   return {
     "/pkg/wasm/trm.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
     "/pkg/wasm/trm_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
+    "/pkg/wasm/trm_cpu.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
+    "/pkg/wasm/trm_cpu_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
     "/models/models.json": JSON.stringify([
       { name: "mock-sudoku", url: "models/mock-sudoku.safetensors?v=1", task: "sudoku", note: "mock" },
       { name: "mock-maze", url: "models/mock-maze.safetensors", task: "maze" },
@@ -68,6 +70,8 @@ function mockSite(extra = {}) {
     ...extra,
   };
 }
+
+const NO_RUNTIME = { "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null, "/pkg/wasm/trm_cpu.js": null, "/pkg/wasm/trm_cpu_bg.wasm": null };
 
 async function withSite(overrides, fn) {
   const srv = await serveWww(overrides);
@@ -83,12 +87,12 @@ function dump(log, errors) {
 }
 
 test("without the wasm runtime the page says so clearly and keeps working", T, async () => {
-  await withSite({ "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null }, async (srv) => {
+  await withSite(NO_RUNTIME, async (srv) => {
     const { page, context, errors, log } = await openPage(browser, srv.url);
     try {
       assert.equal(await waitForState(page, ["error"], 30_000), "error");
       const msgs = await errorTexts(page);
-      assert.ok(msgs.some((m) => /runtime is not built/i.test(m) && /pkg\/wasm\/trm\.js/.test(m)), `error shown: ${JSON.stringify(msgs)}`);
+      assert.ok(msgs.some((m) => /runtime is not built/i.test(m) && /pkg\/wasm\/trm_cpu\.js/.test(m)), `error shown: ${JSON.stringify(msgs)}`);
       assert.match(await page.textContent("#backend-badge"), /No runtime/);
       assert.equal(await page.evaluate(() => typeof window.trm), "undefined");
       // Still usable (the puzzle codecs are their own module): switch task, the puzzle box
@@ -125,7 +129,7 @@ test("without the wasm runtime the page says so clearly and keeps working", T, a
 test("every gallery entry, loaded through the page, has the tokens Rust encodes", T, async () => {
   const want = JSON.parse(readFileSync(path.join(FIXTURES_DIR, "gallery-tokens.json"), "utf8"));
   const sha = (tokens) => createHash("sha256").update(Uint8Array.from(tokens)).digest("hex");
-  await withSite({ "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null }, async (srv) => {
+  await withSite(NO_RUNTIME, async (srv) => {
     const { page, context, errors, log } = await openPage(browser, srv.url);
     try {
       await waitForState(page, ["error"], 30_000);
@@ -580,6 +584,88 @@ test("device loss mid-solve: the solve continues on the CPU and says so", T, asy
   });
 });
 
+// "auto" with the CPU module and a model whose CPU step is slow: mock-heavy reports one network
+// call of 40 ms at H=2, L=2, an estimated 240 ms per step.
+function heavySite(extra = {}) {
+  return mockSite({
+    "/models/models.json": JSON.stringify([
+      { name: "mock-sudoku", url: "models/mock-sudoku.safetensors?v=1", task: "sudoku" },
+      { name: "mock-heavy", url: "models/mock-heavy.safetensors", task: "sudoku" },
+    ]),
+    "/models/mock-heavy.safetensors": mockModel({ task: "sudoku", steps: 3, warmupMs: 40 }),
+    ...extra,
+  });
+}
+
+async function loadWithStages(page, url) {
+  return page.evaluate(async (u) => {
+    const stages = [];
+    const info = await window.trm.load(u, (p) => p.type === "stage" && stages.push(p.stage));
+    return { info, stages, reason: window.trm.backendReason, backend: window.trm.backend };
+  }, url);
+}
+
+test("auto on a software WebGPU adapter: every model stays on the CPU module, nothing more downloads", T, async () => {
+  await withSite(heavySite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=auto&model=mock-sudoku`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.match(await page.textContent("#backend-badge"), /CPU.*software rasterizer/);
+      const heavy = await loadWithStages(page, "models/mock-heavy.safetensors");
+      assert.equal(heavy.backend, "cpu");
+      assert.match(heavy.reason, /software rasterizer/);
+      assert.ok(!heavy.stages.includes("loading WebGPU"), `stages: ${heavy.stages}`);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 0, "the WebGPU module is not downloaded");
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("auto on a hardware WebGPU adapter: fast models stay on the CPU module; a slow one moves to the WebGPU module, once", T, async () => {
+  // SwiftShader is the only adapter here: the worker is served with a prelude that makes it
+  // report itself as hardware.
+  const prelude = `{
+    const request = navigator.gpu.requestAdapter.bind(navigator.gpu);
+    navigator.gpu.requestAdapter = async (options) => {
+      const adapter = await request(options);
+      const i = adapter?.info;
+      if (i) Object.defineProperty(adapter, "info", { value: { vendor: i.vendor, architecture: "hardware (test)", device: i.device, description: i.description, isFallbackAdapter: false } });
+      return adapter;
+    };
+  }\n`;
+  const worker = prelude + readFileSync(path.join(WWW, "pkg", "worker.js"), "utf8");
+  await withSite(heavySite({ "/pkg/worker.js": { body: worker, type: "text/javascript; charset=utf-8" } }), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=auto&model=mock-sudoku`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trm.backend), "cpu");
+      assert.match(await page.textContent("#backend-badge"), /CPU.*small models run fastest on the CPU/);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 0, "no WebGPU module for a fast model");
+      const heavy = await loadWithStages(page, "models/mock-heavy.safetensors");
+      assert.ok(heavy.stages.includes("loading WebGPU"), `stages: ${heavy.stages}`);
+      assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 1);
+      assert.equal(heavy.info.backend, "webgpu");
+      assert.equal(heavy.backend, "webgpu");
+      assert.equal(await page.evaluate(() => window.trm.adapter?.name ?? null) !== null, true, "the adapter is reported");
+      // From now on every load stays in the WebGPU module: no second download, no move.
+      const again = await loadWithStages(page, "models/mock-sudoku.safetensors?v=1");
+      assert.ok(!again.stages.includes("loading WebGPU"), `stages: ${again.stages}`);
+      assert.equal(again.backend, "webgpu");
+      assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      const result = await page.evaluate(() => window.trm.solve({ tokens: new Uint32Array(81).fill(1) }, () => {}));
+      assert.equal(result.backend, "webgpu");
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 test("missing WebGPU: a clear error, and one click to use the CPU instead", { ...T, skip: SKIP || !CHROMIUM }, async () => {
   const { chromium } = await import("playwright-core");
   const noGpu = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS.filter((a) => a !== "--enable-unsafe-webgpu") });
@@ -654,7 +740,7 @@ test("works offline after one visit (service worker + cached weights)", T, async
 test("works from a sub-path of a static host (a project page at /<repo>/), service worker included", T, async () => {
   // The site folder as a static host would hold it, under /trm/ (the big runtime is the stand-in).
   const root = mkdtempSync(path.join(tmpdir(), "trm-site-"));
-  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !f.endsWith("/trm_bg.wasm") });
+  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !/\/trm(_cpu)?_bg\.wasm$/.test(f) });
   const overrides = Object.fromEntries(Object.entries(mockSite()).map(([k, v]) => [`/trm${k}`, v]));
   const paths = [];
   const srv = await startServer({ root, port: 0, overrides, onRequest: (p) => paths.push(p) });
