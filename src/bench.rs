@@ -12,6 +12,9 @@ use crate::recursion::{Batch, Recursion, SolveOptions};
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchReport {
     pub model: String,
+    /// The architecture, in the reference's config.json shape (what `scripts/bench-anchors.py`
+    /// builds the reference model from).
+    pub config: crate::config::TrmConfig,
     pub backend: String,
     pub batch: usize,
     pub steps_timed: usize,
@@ -129,6 +132,7 @@ pub fn bench_model(
         mlp_matmul_gflops(device, batch * cfg.total_len(), cfg.hidden_size, 2 * cfg.swiglu_inter(cfg.hidden_size), 8, 3);
     Ok(BenchReport {
         model: name.to_string(),
+        config: cfg.clone(),
         backend: backend.to_string(),
         batch,
         steps_timed: steps,

@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
+/// flex allocates every intermediate tensor; glibc's malloc maps each large one afresh, so each
+/// first touch of a page faults. mimalloc reuses freed memory (Sudoku-MLP at batch 16: see the
+/// README's measurements).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "trm", version, about = "The Tiny Recursive Model (TRM): parity, conversion, solving, training, benchmarks")]
 struct Cli {
