@@ -107,5 +107,5 @@ export declare function randomPuzzle(
   task: Task,
   level: string,
   seed?: number,
-  size?: { rows: number; cols: number },
+  size?: { rows: number; cols: number } | { maxSide: number },
 ): { text: string; solution: string; difficulty: string };

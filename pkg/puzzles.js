@@ -87,12 +87,14 @@ export function galleryEntries(task, json) {
 
 /**
  * A new puzzle with a unique answer: { text, solution, difficulty }. Mazes are of the level's
- * size unless `size` ({ rows, cols }, 2-30 each) says otherwise.
+ * size unless `size` ({ rows, cols }, 2-30 each) says otherwise; `size: { maxSide }` keeps the
+ * level's size within a model's smaller canvas.
  */
 export function randomPuzzle(task, level, seed = crypto.getRandomValues(new Uint32Array(1))[0], size = undefined) {
   if (task === "sudoku") return codec.randomSudoku(seed, level);
   if (task === "maze") {
-    const { side, hardness } = MAZE_LEVELS[level] ?? MAZE_LEVELS.medium;
+    const { side: levelSide, hardness } = MAZE_LEVELS[level] ?? MAZE_LEVELS.medium;
+    const side = Math.min(levelSide, size?.maxSide ?? levelSide);
     return codec.randomMaze(seed, size?.rows ?? side, size?.cols ?? side, hardness);
   }
   throw new Error(`There is no generator for ${TASKS[task]?.name ?? task} puzzles: pick one from the gallery.`);

@@ -222,7 +222,7 @@ function showEditTools(puzzle) {
   $("arc-tools").hidden = state.task !== "arc";
   $("size-tools").hidden = state.task === "sudoku";
   $("edit-hint").textContent = EDIT_HINT[state.task] ?? "";
-  const max = state.task === "maze" ? Math.round(Math.sqrt(seqLenFor("maze"))) : 30;
+  const max = state.task === "maze" ? mazeSide() : 30;
   for (const id of ["grid-rows", "grid-cols"]) $(id).max = String(max);
   $("grid-rows").min = $("grid-cols").min = state.task === "maze" ? "2" : "1";
   if (puzzle && document.activeElement?.closest?.("#size-tools") == null) {
@@ -548,11 +548,18 @@ function populatePuzzles() {
   const sel = $("puzzle-select");
   // No gallery here (or it could not be read): start from a generated puzzle where there is a generator.
   if (!state.galleries[task]?.length && !state.randomEntries[task] && LEVELS[task]) state.randomEntries[task] = randomEntry(task, LEVELS[task][0]);
+  // A maze model on a smaller canvas: a generated maze that fits it (made when the gallery has
+  // none that does), and the gallery's mazes too big for it last, marked.
+  const generated = state.randomEntries.maze;
+  if (task === "maze" && (generated ? !fitsModel(generated) : !(state.galleries.maze ?? []).some(fitsModel))) {
+    const level = $("random-level").value;
+    state.randomEntries.maze = randomEntry("maze", LEVELS.maze.includes(level) ? level : LEVELS.maze[0]);
+  }
   // ARC: the tasks the loaded model learned (it has their puzzle embeddings) come first, and say
   // so; first of all those whose held-out test its card says it solves.
   const learned = (e) => task === "arc" && learnedByModel(e);
   const solved = new Set(task === "arc" ? cardSolvedTasks(state.info?.metadata) : []);
-  const rank = (e) => (learned(e) ? (solved.has(e.id) ? 0 : 1) : 2);
+  const rank = (e) => (task === "maze" ? (fitsModel(e) ? 2 : 3) : learned(e) ? (solved.has(e.id) ? 0 : 1) : 2);
   const list = [...(state.galleries[task] ?? []), state.randomEntries[task]].filter(Boolean);
   const entries = list
     .map((e, i) => [rank(e), i, e])
@@ -563,7 +570,7 @@ function populatePuzzles() {
     ...entries.map((e, i) => {
       const o = document.createElement("option");
       o.value = String(i);
-      o.textContent = e.name + [" — learned by this model; solved in its held-out test", " — learned by this model", ""][rank(e)];
+      o.textContent = e.name + [" — learned by this model; solved in its held-out test", " — learned by this model", "", " — too big for this model"][rank(e)];
       return o;
     }),
   );
@@ -590,7 +597,7 @@ function learnedByModel(e) {
  * the size fields since the level was last chosen. */
 function randomEntry(task, level) {
   const [rows, cols] = [Number($("grid-rows").value), Number($("grid-cols").value)];
-  const size = task === "maze" && state.sizeChosen && rows >= 2 && cols >= 2 ? { rows, cols } : undefined;
+  const size = task !== "maze" ? undefined : state.sizeChosen && rows >= 2 && cols >= 2 ? { rows, cols } : { maxSide: mazeSide() };
   const g = randomPuzzle(task, level, undefined, size);
   return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution };
 }
@@ -607,7 +614,7 @@ function newRandomPuzzle() {
   populatePuzzles();
   $("random-level").value = level;
   state.puzzleTouched = true;
-  selectEntry(state.entries.length - 1);
+  selectEntry(state.entries.find((e) => e.key === `${task}:random`).index);
 }
 
 function selectEntry(index) {
@@ -673,6 +680,21 @@ function setTask(task, { keepText = false } = {}) {
   populatePuzzles();
   populateModels();
   if (!keepText) selectEntry(0);
+}
+
+/** The side of the square canvas a maze is encoded on: the loaded maze model's, else 30. */
+function mazeSide() {
+  return Math.round(Math.sqrt(seqLenFor("maze")));
+}
+
+/** Whether a picker entry's puzzle fits the loaded model's canvas (the codec decides). */
+function fitsModel(e) {
+  try {
+    encodePuzzle(e.task, e.text, seqLenFor(e.task));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Tokens per puzzle of the loaded model when it reads this task (a maze model may use a smaller canvas), else the task's reference layout. */
@@ -911,9 +933,10 @@ function onLoaded(info) {
   if (task && task !== state.task && !state.puzzleTouched) setTask(task);
   else validatePuzzleText(); // the model's canvas may differ: encode the puzzle for it
   populateModels();
-  if (state.task === "arc") {
-    // List the ARC tasks this model learned first. A puzzle the visitor picked or edited stays
-    // selected; the list's default (its first entry, unedited) moves to the new first entry.
+  if (state.task === "arc" || state.task === "maze") {
+    // List the ARC tasks this model learned first, the mazes too big for its canvas last. A
+    // puzzle the visitor picked or edited stays selected; the list's default (its first entry,
+    // unedited) moves to the new first entry.
     const prev = state.selectedEntry;
     const isDefault = prev?.index === 0 && $("puzzle-text").value === state.entryText && !params.puzzle && !params.text;
     populatePuzzles();

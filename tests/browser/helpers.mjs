@@ -132,8 +132,8 @@ export function editWebHeader(buf, edit) {
 }
 
 /** A mock-runtime model (real safetensors container, fake tensors). */
-export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, warmupMs = 3.5, names = null, panic = false } = {}) {
-  const dims = { sudoku: [81, 11], maze: [900, 6], arc: [900, 12] }[task];
+export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, warmupMs = 3.5, names = null, panic = false, seqLen = null } = {}) {
+  const dims = { sudoku: [81, 11], maze: [seqLen ?? 900, 6], arc: [seqLen ?? 900, 12] }[task];
   const config = {
     seq_len: dims[0],
     vocab_size: dims[1],

@@ -666,6 +666,35 @@ test("auto on a hardware WebGPU adapter: fast models stay on the CPU module; a s
   });
 });
 
+test("a maze model on a 7x7 canvas: the page offers mazes that fit it and marks the gallery's as too big", T, async () => {
+  const site = mockSite({
+    "/models/models.json": JSON.stringify([{ name: "mock-maze7", url: "models/mock-maze7.safetensors", task: "maze" }]),
+    "/models/mock-maze7.safetensors": mockModel({ task: "maze", steps: 3, seqLen: 49 }),
+  });
+  await withSite(site, async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&task=maze&model=mock-maze7`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      const rows = async () => (await page.inputValue("#puzzle-text")).split("\n").filter(Boolean);
+      await page.waitForFunction(() => /^Random/.test(document.querySelector("#puzzle-select option:checked")?.textContent ?? ""));
+      assert.deepEqual((await rows()).map((r) => r.length), Array(7).fill(7), "a generated 7x7 maze is selected");
+      const labels = await page.$$eval("#puzzle-select option", (os) => os.map((o) => o.textContent));
+      assert.ok(labels.slice(1).length > 0 && labels.slice(1).every((l) => / — too big for this model$/.test(l)), JSON.stringify(labels));
+      assert.equal(await page.textContent("#puzzle-error"), "");
+      // "New" keeps to the canvas whatever the level.
+      await page.selectOption("#random-level", "expert");
+      await page.click("#random-btn");
+      await page.waitForFunction(() => /^Random expert/.test(document.querySelector("#puzzle-select option:checked")?.textContent ?? ""));
+      assert.deepEqual((await rows()).map((r) => r.length), Array(7).fill(7));
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 test("missing WebGPU: a clear error, and one click to use the CPU instead", { ...T, skip: SKIP || !CHROMIUM }, async () => {
   const { chromium } = await import("playwright-core");
   const noGpu = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS.filter((a) => a !== "--enable-unsafe-webgpu") });

@@ -109,6 +109,9 @@ test("random puzzles: reproducible by seed, valid, every level", () => {
     assert.ok(encodePuzzle("maze", g.solution).tokens.includes(5), `${level}: the solution marks a path`);
   }
   assert.notDeepEqual(randomPuzzle("maze", "easy", 1), randomPuzzle("maze", "easy", 2));
+  // A model's smaller canvas caps the level's size.
+  const small = randomPuzzle("maze", "hard", 7, { maxSide: 7 });
+  assert.deepEqual(small.text.split("\n").filter(Boolean).map((l) => l.length), Array(7).fill(7));
   assert.throws(() => randomPuzzle("arc", "easy"), /no generator for ARC/);
   assert.throws(() => randomPuzzle("sudoku", "trivial"), /unknown difficulty "trivial"/);
 });
