@@ -158,9 +158,13 @@ function cpuOnly() {
   return adapterProbe;
 }
 
-/** Why "auto" is on the CPU module, as the badge shows it. */
-async function autoCpuReason() {
-  return (await cpuOnly())?.reason ?? "small models run fastest on the CPU; a model whose CPU step is slow moves to WebGPU";
+/** Why "auto" is on the CPU module, as the badge shows it; `estimate` for a loaded model. */
+async function autoCpuReason(estimate = null) {
+  const why = (await cpuOnly())?.reason;
+  if (why) return why;
+  return estimate == null
+    ? "the CPU first; WebGPU is loaded for a model whose CPU step is slow"
+    : `a CPU step takes about ${Math.round(estimate)} ms; WebGPU is loaded only for a model above ${GPU_WORTH_MS} ms`;
 }
 
 async function init(backend) {
@@ -206,7 +210,7 @@ function stepEstimateMs(info) {
 async function maybeMoveToGpu(info, install, id) {
   if (requested !== "auto" || runtime.module !== CPU_MODULE) return info;
   const estimate = stepEstimateMs(info);
-  if ((await cpuOnly()) || estimate <= GPU_WORTH_MS) return { ...info, backendReason: await autoCpuReason() };
+  if ((await cpuOnly()) || estimate <= GPU_WORTH_MS) return { ...info, backendReason: await autoCpuReason(estimate) };
   if (gpuModuleError) return { ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` };
   post({ type: "stage", id, name: "loading WebGPU" });
   let next = null;
