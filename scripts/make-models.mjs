@@ -25,6 +25,8 @@ const gallery = (name) => JSON.parse(readFileSync(path.join(root, "www/data", na
 const sudoku = gallery("sudoku-gallery.json").puzzles[0].puzzle;
 const arcTask = gallery("arc-gallery.json").tasks.find((t) => t.id === "6d0aefbc");
 const arc = JSON.stringify({ train: arcTask.train, test: arcTask.test });
+// A corridor maze of 7x7, what `maze-tiny`'s canvas holds (the gallery's start at 10x10).
+const maze7 = ["G  #  #", "## #  #", "##    #", " ## # #", " #  ###", " #S# ##", "#######"].join("\n");
 
 // [fixture, task, steps run in the browser]; the steps compared are the fixture's free-running ones.
 const FIXTURES = [
@@ -42,6 +44,7 @@ const TRAINED = [
   ["sudoku-small", "sudoku", ["--puzzle", sudoku], 16],
   ["sudoku-paper", "sudoku", ["--puzzle", sudoku], 4, ["cpu"]],
   ["arc-small", "arc", ["--puzzle", arc, "--puzzle-id", arcTask.id], 16],
+  ["maze-tiny", "maze", ["--puzzle", maze7], 16],
 ];
 
 mkdirSync(path.join(root, "www/models"), { recursive: true });

@@ -107,10 +107,11 @@ pub fn random_sudoku(seed: u32, difficulty: &str) -> Result<JsValue, JsError> {
 }
 
 /// A new `rows`×`cols` maze (2..=30) with hardness 0..=1: `{text, solution, difficulty}`, the
-/// solution marking one shortest path.
+/// solution marking its one shortest path.
 #[wasm_bindgen(js_name = randomMaze)]
 pub fn random_maze(seed: u32, rows: usize, cols: usize, hardness: f64) -> Result<JsValue, JsError> {
-    let g = maze::generate(u64::from(seed), maze::MazeParams { rows, cols, hardness }).map_err(js_err)?;
+    // A unique shortest route, as the trainer's mazes have: the answer is the only right one.
+    let g = maze::generate_unique(u64::from(seed), maze::MazeParams { rows, cols, hardness }).map_err(js_err)?;
     to_js(&Generated {
         text: g.puzzle.to_text(),
         solution: g.solution.to_text(),
