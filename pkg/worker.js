@@ -211,7 +211,8 @@ async function maybeMoveToGpu(info, install, id) {
   if (requested !== "auto" || runtime.module !== CPU_MODULE) return info;
   const estimate = stepEstimateMs(info);
   if ((await cpuOnly()) || estimate <= GPU_WORTH_MS) return { ...info, backendReason: await autoCpuReason(estimate) };
-  if (gpuModuleError) return { ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` };
+  const stayOnCpu = () => ({ ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` });
+  if (gpuModuleError) return stayOnCpu();
   post({ type: "stage", id, name: "loading WebGPU" });
   let next = null;
   try {
@@ -226,7 +227,7 @@ async function maybeMoveToGpu(info, install, id) {
     if (isFatal(e)) throw e;
     next?.session.free();
     gpuModuleError = `the WebGPU runtime could not be used (${messageOf(e)})`;
-    return { ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` };
+    return stayOnCpu();
   }
 }
 

@@ -564,13 +564,13 @@ function populatePuzzles() {
   const entries = list
     .map((e, i) => [rank(e), i, e])
     .sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    .map(([, , e], i) => ({ ...e, index: i }));
+    .map(([rank, , e], i) => ({ ...e, index: i, rank }));
   state.entries = entries;
   sel.replaceChildren(
     ...entries.map((e, i) => {
       const o = document.createElement("option");
       o.value = String(i);
-      o.textContent = e.name + [" — learned by this model; solved in its held-out test", " — learned by this model", "", " — too big for this model"][rank(e)];
+      o.textContent = e.name + [" — learned by this model; solved in its held-out test", " — learned by this model", "", " — too big for this model"][e.rank];
       return o;
     }),
   );
