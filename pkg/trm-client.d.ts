@@ -116,6 +116,10 @@ export interface Ready {
   reason: string;
   adapter: AdapterInfo | null;
   webgpuError: string | null;
+  /** The CPU backend's thread count (the threaded module where the page is cross-origin isolated); null on WebGPU. */
+  threads: number | null;
+  /** Why the CPU runs on one thread, when it does. */
+  threadsNote: string | null;
 }
 
 export declare const WEIGHTS_CACHE: string;
@@ -139,6 +143,8 @@ export declare class TrmClient extends EventTarget {
   backendReason: string | null;
   adapter: AdapterInfo | null;
   webgpuError: string | null;
+  threads: number | null;
+  threadsNote: string | null;
   /** The loaded model, kept until another one is in (a failed load leaves it usable). */
   info: ModelInfo | null;
   solving: boolean;

@@ -2,7 +2,7 @@
 //
 //   import { TrmClient } from "./trm-client.js";
 //   const trm = new TrmClient({ backend: "auto" });      // "auto" | "webgpu" | "cpu"
-//   await trm.ready;                                      // { backend, reason, adapter, webgpuError }
+//   await trm.ready;                                      // { backend, reason, adapter, webgpuError, threads, threadsNote }
 //   const info = await trm.load("models/x.safetensors", (p) => console.log(p.stage, p.loaded, p.total));
 //     (p.type is "stage" when a new stage begins, "progress" for bytes; total is null when unknown)
 //   const result = await trm.solve({ tokens, puzzleIds: [0] }, (pass) => draw(pass), { maxSteps: 16 });
@@ -46,6 +46,8 @@ export class TrmClient extends EventTarget {
     this.backendReason = null;
     this.adapter = null;
     this.webgpuError = null;
+    this.threads = null;
+    this.threadsNote = null;
     this.info = null;
     this.isReady = false;
     this.initError = null;
@@ -101,8 +103,10 @@ export class TrmClient extends EventTarget {
         this.backendReason = msg.reason;
         this.adapter = msg.adapter ?? null;
         this.webgpuError = msg.webgpuError ?? null;
+        this.threads = msg.threads ?? null;
+        this.threadsNote = msg.threadsNote ?? null;
         this.isReady = true;
-        this._readyResolve({ backend: msg.backend, reason: msg.reason, adapter: this.adapter, webgpuError: this.webgpuError });
+        this._readyResolve({ backend: msg.backend, reason: msg.reason, adapter: this.adapter, webgpuError: this.webgpuError, threads: this.threads, threadsNote: this.threadsNote });
         this._emit("ready", msg);
         break;
       case "stage":

@@ -10,7 +10,9 @@
 //   { type: "simulateDeviceLoss", id }   test hook: destroy the WebGPU device
 //   { type: "clearCache", id }           drop the cached weights
 // Replies (worker -> page):
-//   { type: "ready", backend, reason, adapter, webgpuError }   again when "auto" moves to WebGPU
+//   { type: "ready", backend, reason, adapter, webgpuError, threads, threadsNote }
+//                                         again when "auto" moves to WebGPU; threads: the CPU's
+//                                         thread count (null on WebGPU), threadsNote: why one
 //   { type: "stage", id, name }          "downloading", "reading cache", "parsing", "uploading",
 //                                         "compiling shaders" | "warming up", "measuring",
 //                                         "loading WebGPU" (auto: see maybeMoveToGpu)
@@ -24,15 +26,20 @@
 
 const WEIGHTS_CACHE = "trm-weights-v1";
 
-// The runtime comes in two builds (scripts/build-web.sh): wasm/trm_cpu.js has the CPU backend
-// only (a fifth of the download) and wasm/trm.js has WebGPU and the CPU. "cpu" never downloads
-// the second and "webgpu" starts on it. "auto" starts on the CPU module, which runs the small
-// models fastest, and moves to the WebGPU module, in a browser with a hardware WebGPU adapter,
-// for a model whose CPU supervision step is estimated above GPU_WORTH_MS; that module then
-// measures both backends on the model and keeps the faster.
+// The runtime comes in three builds (scripts/build-web.sh): wasm/trm_cpu.js has the CPU backend
+// only (a fifth of the download), wasm/trm_cpu_mt.js is the same on a pool of threads (Web
+// Workers sharing its memory: only where the page is cross-origin isolated, which the service
+// worker's headers make it from the second visit on), and wasm/trm.js has WebGPU and the CPU.
+// "cpu" never downloads the last and "webgpu" starts on it. "auto" starts on a CPU module, which
+// runs the small models fastest, and moves to the WebGPU module, in a browser with a hardware
+// WebGPU adapter, for a model whose CPU supervision step is estimated above GPU_WORTH_MS; that
+// module then measures both backends on the model and keeps the faster.
 const CPU_MODULE = "trm_cpu";
+const CPU_THREADS_MODULE = "trm_cpu_mt";
 const GPU_MODULE = "trm";
 const GPU_WORTH_MS = 150;
+// More threads than this buy little for models this size and each one holds a Web Worker.
+const MAX_THREADS = 8;
 
 let requested = "auto";
 let runtime = null; // { module, session }: the module in use and its session
@@ -117,8 +124,8 @@ async function runtimeMissingMessage(module, err) {
   return `Could not load the WebAssembly runtime (pkg/wasm/${module}.js): ${messageOf(err)}`;
 }
 
-/** Import and instantiate one runtime module and open a session on it. */
-async function startRuntime(module, backend) {
+/** Import and instantiate one runtime module (with `threads` workers for the threaded one) and open a session on it. */
+async function startRuntime(module, backend, threads = 1) {
   let wasm;
   try {
     wasm = await import(`./wasm/${module}.js`);
@@ -127,10 +134,55 @@ async function startRuntime(module, backend) {
   }
   try {
     await wasm.default();
+    if (threads > 1) await wasm.initThreadPool(threads);
   } catch (e) {
     throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/${module}_bg.wasm): ${messageOf(e)}`);
   }
   return { module, session: await wasm.Session.create(backend) };
+}
+
+/**
+ * How many threads the CPU backend can have here: the cores, where the page is cross-origin
+ * isolated (shared memory needs it), else 1, with the reason.
+ */
+function cpuThreadPlan() {
+  const cores = Math.min(MAX_THREADS, Math.max(1, navigator.hardwareConcurrency || 1));
+  if (!self.crossOriginIsolated || typeof SharedArrayBuffer === "undefined") {
+    return { threads: 1, note: "one CPU thread: the page is not cross-origin isolated (the service worker makes it so from the next visit)" };
+  }
+  if (cores < 2) return { threads: 1, note: "one CPU thread: the browser reports one core" };
+  return { threads: cores, note: null };
+}
+
+let cpuThreadsNote = null; // why the CPU runs on one thread, when it does
+
+/** The CPU runtime: threaded where it can be, else (or when that fails) the single-thread module. */
+async function startCpuRuntime(backend) {
+  const plan = cpuThreadPlan();
+  cpuThreadsNote = plan.note;
+  if (plan.threads > 1) {
+    try {
+      return await startRuntime(CPU_THREADS_MODULE, backend, plan.threads);
+    } catch (e) {
+      cpuThreadsNote = `one CPU thread: the threaded runtime could not start (${messageOf(e)})`;
+    }
+  }
+  return startRuntime(CPU_MODULE, backend);
+}
+
+/** The "ready" message for the session in use. */
+function readyMessage(s, reason, webgpuError) {
+  const threads = s.backend === "cpu" ? s.cpuThreads ?? 1 : null;
+  return {
+    type: "ready",
+    backend: s.backend,
+    reason,
+    adapter: plain(s.adapter ?? null),
+    webgpuError,
+    requested,
+    threads,
+    threadsNote: threads === 1 ? cpuThreadsNote : null,
+  };
 }
 
 let adapterProbe = null;
@@ -170,18 +222,11 @@ async function autoCpuReason(estimate = null) {
 async function init(backend) {
   requested = backend;
   try {
-    runtime = backend === "webgpu" ? await startRuntime(GPU_MODULE, "webgpu") : await startRuntime(CPU_MODULE, "cpu");
+    runtime = backend === "webgpu" ? await startRuntime(GPU_MODULE, "webgpu") : await startCpuRuntime("cpu");
     const s = runtime.session;
     const auto = backend === "auto";
     const noGpu = auto ? await cpuOnly() : null;
-    post({
-      type: "ready",
-      backend: s.backend,
-      reason: auto ? await autoCpuReason() : s.backendReason,
-      adapter: plain(s.adapter ?? null),
-      webgpuError: noGpu?.missing ? noGpu.reason : s.webgpuError ?? null,
-      requested: backend,
-    });
+    post(readyMessage(s, auto ? await autoCpuReason() : s.backendReason, noGpu?.missing ? noGpu.reason : s.webgpuError ?? null));
   } catch (e) {
     initError = e;
     let message = messageOf(e);
@@ -208,7 +253,7 @@ function stepEstimateMs(info) {
  * on. On failure the CPU session stays, and the reason says why.
  */
 async function maybeMoveToGpu(info, install, id) {
-  if (requested !== "auto" || runtime.module !== CPU_MODULE) return info;
+  if (requested !== "auto" || runtime.module === GPU_MODULE) return info;
   const estimate = stepEstimateMs(info);
   if ((await cpuOnly()) || estimate <= GPU_WORTH_MS) return { ...info, backendReason: await autoCpuReason(estimate) };
   const stayOnCpu = () => ({ ...info, backendReason: `a CPU step takes about ${Math.round(estimate)} ms; ${gpuModuleError}` });
@@ -221,7 +266,7 @@ async function maybeMoveToGpu(info, install, id) {
     runtime.session.free();
     runtime = next;
     const s = runtime.session;
-    post({ type: "ready", backend: s.backend, reason: moved.backendReason, adapter: plain(s.adapter ?? null), webgpuError: s.webgpuError ?? null, requested });
+    post(readyMessage(s, moved.backendReason, s.webgpuError ?? null));
     return moved;
   } catch (e) {
     if (isFatal(e)) throw e;

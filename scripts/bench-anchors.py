@@ -17,11 +17,13 @@ machine move by 2x from day to day; ratios from one run hold).
 
 One step is the reference's inner model at evaluation: H_cycles x (L_cycles latent updates and
 one answer update), then the output and halting heads, the carry fed back. ONNX Runtime runs the
-same step exported with torch.onnx (opset 17), all graph optimisations on.
+same step exported with torch.onnx (opset 17), all graph optimisations on. `--save-onnx` keeps
+that file: `scripts/bench-anchors-web.mjs` runs it in ONNX Runtime Web beside our browser runtime.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -50,6 +52,7 @@ def main():
     p.add_argument("--ours", required=True, help="trm bench --json output (architecture, batch, our timing)")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--save-onnx", metavar="PATH", help="keep the exported step (for scripts/bench-anchors-web.mjs)")
     args = p.parse_args()
 
     warnings.filterwarnings("ignore")  # the exporter's tracing notes; the output is checked below
@@ -101,6 +104,8 @@ def main():
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        if args.save_onnx:
+            shutil.copyfile(path, args.save_onnx)
     feed = {"z_h": start.z_H.numpy(), "z_l": start.z_L.numpy(), "inputs": inputs.numpy(), "puzzle_identifiers": ids.numpy()}
 
     def ort_step():

@@ -8,9 +8,11 @@
 //   - ms per supervision step (median / min over a warm solve), ms for a full N-step solve,
 //   - frames per second while scrubbing the timeline (one pass drawn per frame).
 //
-//   node scripts/bench-web.mjs [--models URL[,URL...]] [--backends webgpu,cpu] [--steps 16]
-//                              [--repeat 1] [--timeout-s 1800] [--json] [--url http://host:port/]
+//   node scripts/bench-web.mjs [--models URL[,URL...]] [--backends webgpu,cpu,cpu-threads]
+//                              [--steps 16] [--repeat 1] [--timeout-s 1800] [--json] [--url http://host:port/]
 //
+// cpu-threads is the CPU backend on a page served cross-origin isolated (the threaded module, one
+// thread per core); cpu is the single-thread module (no isolation headers).
 // Models default to every entry of www/models/models.json. URLs are relative to the page.
 // WebGPU on a GPU-less machine is SwiftShader (a CPU emulation): paper-size models take minutes per
 // step there, so use --steps 1 or 2 for it, or a real GPU for meaningful figures.
@@ -25,7 +27,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WWW = path.resolve(HERE, "..", "www");
 
 function parseArgs(argv) {
-  const o = { models: null, backends: ["webgpu", "cpu"], steps: 16, repeat: 1, timeoutS: 1800, json: false, url: null };
+  const o = { models: null, backends: ["webgpu", "cpu", "cpu-threads"], steps: 16, repeat: 1, timeoutS: 1800, json: false, url: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -42,7 +44,8 @@ function parseArgs(argv) {
     else if (a === "--help" || a === "-h") o.help = true;
     else throw new Error(`unknown argument ${a}`);
   }
-  for (const b of o.backends) if (!["webgpu", "cpu", "auto"].includes(b)) throw new Error(`unknown backend ${b}`);
+  for (const b of o.backends) if (!["webgpu", "cpu", "cpu-threads", "auto"].includes(b)) throw new Error(`unknown backend ${b}`);
+  if (o.url && o.backends.includes("cpu-threads")) throw new Error("cpu-threads needs the bench's own (isolating) server: leave out --url or that backend");
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new Error("--steps must be a whole number >= 1");
   if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new Error("--repeat must be a whole number >= 1");
   return o;
@@ -65,7 +68,7 @@ async function benchOne(browser, base, backend, model, opts) {
   const requests = [];
   page.on("requestfinished", (r) => requests.push(r));
   try {
-    const q = new URLSearchParams({ backend, model, autosolve: "1", steps: "1" });
+    const q = new URLSearchParams({ backend: backend === "cpu-threads" ? "cpu" : backend, model, autosolve: "1", steps: "1" });
     await page.goto(`${base}?${q}`);
     await page.waitForFunction(() => ["solved", "error", "cancelled"].includes(document.body.dataset.state), null, { timeout, polling: 100 });
     const cold = await page.evaluate(() => ({
@@ -75,6 +78,7 @@ async function benchOne(browser, base, backend, model, opts) {
       info: window.trm?.info ?? null,
       backend: window.trm?.backend ?? null,
       reason: window.trm?.backendReason ?? null,
+      threads: window.trm?.threads ?? null,
       input: window.trmApp.state.run ? Array.from(window.trmApp.state.run.input) : null,
       puzzleId: Number(document.getElementById("puzzle-id").value) || 0,
     }));
@@ -87,6 +91,7 @@ async function benchOne(browser, base, backend, model, opts) {
     out.coldFiles = requests.map((r) => new URL(r.url()).pathname.split("/").at(-1)).filter((n) => /\.(wasm|safetensors)$/.test(n));
     Object.assign(out, {
       actualBackend: cold.backend,
+      threads: cold.threads,
       reason: cold.reason,
       task: cold.info?.task,
       params: cold.info?.params,
@@ -193,6 +198,7 @@ async function main() {
     }
   }
   const server = opts.url ? null : await startServer({ root: WWW, port: 0 });
+  const isolated = opts.url ? null : await startServer({ root: WWW, port: 0, isolate: true });
   const base = opts.url ?? server.url;
   const browser = await chromium.launch({
     executablePath: exe,
@@ -204,7 +210,7 @@ async function main() {
     for (const model of models) {
       for (const backend of opts.backends) {
         if (!opts.json) process.stderr.write(`… ${backend} ${model}\n`);
-        const r = await benchOne(browser, base, backend, model, opts);
+        const r = await benchOne(browser, backend === "cpu-threads" ? isolated.url : base, backend, model, opts);
         results.push(r);
         if (!opts.json) process.stderr.write(r.error ? `  error: ${r.error}\n` : `  ${f(r.stepMsMedian, 1)} ms/step, ${f(r.solveMs)} ms per ${r.steps}-step solve\n`);
       }
@@ -212,15 +218,17 @@ async function main() {
   } finally {
     await browser.close();
     await server?.close();
+    await isolated?.close();
   }
   if (opts.json) {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
-  const rows = [["backend", "model", "task", "MB", "downloaded MB", "gzipped MB", "wasm and weights fetched", "ready ms", "loaded ms", "warm-up ms", "first pass ms", "cached first pass ms", "ms/step (median)", "ms/step (min)", `${opts.steps}-step solve ms`, "scrub fps", "note"]];
+  const rows = [["backend", "threads", "model", "task", "MB", "downloaded MB", "gzipped MB", "wasm and weights fetched", "ready ms", "loaded ms", "warm-up ms", "first pass ms", "cached first pass ms", "ms/step (median)", "ms/step (min)", `${opts.steps}-step solve ms`, "scrub fps", "note"]];
   for (const r of results) {
     rows.push([
-      r.actualBackend && r.actualBackend !== r.backend ? `${r.backend}→${r.actualBackend}` : r.backend,
+      r.actualBackend && r.actualBackend !== r.backend.replace("-threads", "") ? `${r.backend}→${r.actualBackend}` : r.backend,
+      r.threads ?? "–",
       r.model,
       r.task ?? "",
       r.bytes ? (r.bytes / 1e6).toFixed(1) : "",
@@ -241,7 +249,7 @@ async function main() {
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
   for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, c) => (c < 3 || c === row.length - 1 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  "));
+    console.log(row.map((cell, c) => ((c < 4 && c !== 1) || c === row.length - 1 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join("  "));
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
   }
   console.log("\nfirst pass ms: from navigation start to the first rendered pass (fresh profile: download, wasm start, model warm-up, one step);");

@@ -14,13 +14,34 @@ cd "$(dirname "$0")/.."
 # profile, optimised for size): the page loads those first, so puzzles work while the runtime
 # downloads.
 build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL
+  local target="${CARGO_TARGET_DIR:-target}"
   cargo build --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
-  wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$3" \
-    "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$2/trm.wasm"
-  local out="pkg/wasm/$3_bg.wasm"
+  bindgen_and_opt "$target/wasm32-unknown-unknown/$2/trm.wasm" "$3" "$4"
+}
+
+# The threaded CPU module: shared memory and atomics need a std compiled with them, which cargo
+# builds from the toolchain's rust-src (`-Z build-std`, a nightly flag that RUSTC_BOOTSTRAP
+# allows on this stable toolchain; scripts/setup.sh installs rust-src). Its own target folder:
+# other flags would rebuild every dependency of the other builds. The linker is told to make the
+# memory shared and imported (wasm-bindgen then creates it and hands it to every thread) and to
+# export the thread-local storage hooks; it may grow to 4 GiB, as the single-thread module's.
+build_threads() { # OUT_NAME WASM_OPT_LEVEL
+  local target="${CARGO_TARGET_DIR:-target}/wasm-threads" link=""
+  for a in --shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls \
+    --export=__tls_size --export=__tls_align --export=__tls_base; do link+=" -C link-arg=$a"; done
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" \
+    RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals$link" \
+    cargo build --lib --profile web --target wasm32-unknown-unknown --no-default-features --features threads \
+    -Z build-std=panic_abort,std
+  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm.wasm" "$1" "$2" --enable-threads
+}
+
+bindgen_and_opt() { # WASM OUT_NAME WASM_OPT_LEVEL [EXTRA_WASM_OPT_FLAGS]
+  wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$2" "$1"
+  local out="pkg/wasm/$2_bg.wasm"
   if [ "$OPT" = 1 ]; then
-    node_modules/.bin/wasm-opt "$4" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-reference-types --enable-multivalue --enable-sign-ext --enable-mutable-globals \
+    node_modules/.bin/wasm-opt "$3" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-reference-types --enable-multivalue --enable-sign-ext --enable-mutable-globals ${4:-} \
       "$out" -o "$out.opt"
     mv "$out.opt" "$out"
   fi
@@ -30,6 +51,7 @@ OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
 build webgpu web trm -O2
 build model web trm_cpu -O2
+build_threads trm_cpu_mt -O2
 build "" web-tasks trm_tasks -Oz
 rm -rf www/pkg
 cp -r pkg www/pkg

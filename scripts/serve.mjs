@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // Zero-dependency static file server for www/ (or another root), bound to 127.0.0.1.
 //
-//   node scripts/serve.mjs [port] [--port N] [--host H] [--root DIR]
+//   node scripts/serve.mjs [port] [--port N] [--host H] [--root DIR] [--no-isolate]
 //   PORT=8000 node scripts/serve.mjs
 //
+// It sends the cross-origin isolation headers (COOP/COEP), as a host configured for the threaded
+// CPU runtime would; --no-isolate serves like a plain static host, where the page's service
+// worker adds them from the second visit on.
+//
 // Port 0 picks a free port; the chosen URL is printed as "Serving <root> at <url>".
-// Also importable: `startServer({ root, port, host, overrides, onRequest })` (used by the tests).
+// Also importable: `startServer({ root, port, host, overrides, onRequest, isolate })` (used by the
+// tests; `isolate` defaults to false there).
 
 import { createServer } from "node:http";
 import { createReadStream, promises as fs } from "node:fs";
@@ -55,6 +60,12 @@ export function resolveUnder(root, urlPath) {
   return full;
 }
 
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer, wasm threads). */
+export const ISOLATION_HEADERS = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
 function send(res, status, body, headers = {}) {
   const buf = Buffer.from(body);
   res.writeHead(status, {
@@ -79,11 +90,13 @@ export async function startServer({
   overrides = null,
   onRequest = null,
   quiet = true,
+  isolate = false,
 } = {}) {
   root = path.resolve(root);
   const over = overrides instanceof Map ? overrides : new Map(Object.entries(overrides ?? {}));
 
   const server = createServer(async (req, res) => {
+    if (isolate) for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
     let urlPath;
     try {
       urlPath = new URL(req.url, "http://localhost").pathname;
@@ -170,7 +183,7 @@ export async function startServer({
 }
 
 function parseArgs(argv) {
-  const out = { port: undefined, host: undefined, root: undefined, verbose: false };
+  const out = { port: undefined, host: undefined, root: undefined, verbose: false, isolate: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -184,6 +197,7 @@ function parseArgs(argv) {
     else if (a === "--root") out.root = next();
     else if (a.startsWith("--root=")) out.root = a.slice(7);
     else if (a === "--verbose" || a === "-v") out.verbose = true;
+    else if (a === "--no-isolate") out.isolate = false;
     else if (a === "--help" || a === "-h") out.help = true;
     else if (/^\d+$/.test(a)) out.port = a;
     else throw new Error(`unknown argument ${a}`);
@@ -201,7 +215,7 @@ if (isMain) {
     process.exit(2);
   }
   if (args.help) {
-    console.log("usage: node scripts/serve.mjs [port] [--port N] [--host 127.0.0.1] [--root www] [--verbose]");
+    console.log("usage: node scripts/serve.mjs [port] [--port N] [--host 127.0.0.1] [--root www] [--no-isolate] [--verbose]");
     process.exit(0);
   }
   const portStr = args.port ?? process.env.PORT ?? "8000";
@@ -212,7 +226,7 @@ if (isMain) {
   }
   const root = path.resolve(args.root ?? DEFAULT_ROOT);
   try {
-    const { url } = await startServer({ root, port, host: args.host ?? "127.0.0.1", quiet: !args.verbose });
+    const { url } = await startServer({ root, port, host: args.host ?? "127.0.0.1", quiet: !args.verbose, isolate: args.isolate });
     console.log(`Serving ${root} at ${url}`);
   } catch (e) {
     console.error(`serve.mjs: cannot listen on port ${port}: ${e.message}`);

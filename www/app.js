@@ -122,7 +122,9 @@ function setBadge() {
   badge.dataset.backend = c.backend;
   let name = BACKEND_NAMES[c.backend] ?? c.backend;
   if (c.backend === "webgpu" && c.adapter?.name) name += ` · ${c.adapter.name}`;
+  if (c.backend === "cpu" && c.threads > 1) name += ` · ${c.threads} threads`;
   badge.querySelector(".badge-name").textContent = name;
+  badge.title = c.threadsNote ?? "";
   const speed = state.speed?.backend === c.backend ? ` · ${fmtMs(state.speed.msPerStep)} ms per step` : "";
   badge.querySelector(".badge-reason").textContent = `${c.backendReason ? `— ${c.backendReason}` : ""}${speed}`;
 }

@@ -1,10 +1,11 @@
 // Service worker: keeps the app shell (page, scripts, wasm runtime, model list, galleries) so the
-// page works offline after one visit. The WebGPU runtime (pkg/wasm/trm*) is not fetched ahead: a
-// visit that uses it keeps it through the fetch handler. Network first (so a rebuilt runtime shows up at once), cache
-// as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
+// page works offline after one visit. The WebGPU runtime (pkg/wasm/trm.js) and the threaded CPU
+// runtime (pkg/wasm/trm_cpu_mt.js) are not fetched ahead: a visit that uses one keeps it through the
+// fetch handler (and offline, a CPU visit falls back to the single-thread module). Network first
+// (so a rebuilt runtime shows up at once), cache as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v7";
+const SHELL_CACHE = "trm-shell-v8";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -54,6 +55,22 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Cross-origin isolation: shared memory (the threaded CPU runtime, pkg/wasm/trm_cpu_mt) needs the
+// page and its workers served with COOP/COEP, which a static host can't be told to send. Every
+// same-origin response this worker hands out carries them, so a visit it controls (from the
+// second on) is isolated. Nothing the page loads is cross-origin, so require-corp blocks nothing.
+const ISOLATION_HEADERS = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
+function isolated(resp) {
+  if (!resp || resp.type === "opaque" || resp.type === "opaqueredirect" || resp.status === 0) return resp;
+  const headers = new Headers(resp.headers);
+  for (const [k, v] of Object.entries(ISOLATION_HEADERS)) headers.set(k, v);
+  return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers });
+}
+
 function isWeights(url) {
   return /\.(safetensors|bin|trm)$/i.test(url.pathname);
 }
@@ -73,11 +90,11 @@ self.addEventListener("fetch", (event) => {
           const copy = resp.clone();
           event.waitUntil(cache.put(req, copy).catch(() => {}));
         }
-        return resp;
+        return isolated(resp);
       } catch (e) {
         const hit = (await cache.match(req, { ignoreSearch: req.mode === "navigate" })) ??
           (req.mode === "navigate" ? await cache.match("./index.html") : undefined);
-        if (hit) return hit;
+        if (hit) return isolated(hit);
         throw e;
       }
     })(),

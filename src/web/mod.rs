@@ -6,6 +6,11 @@ pub mod puzzles;
 #[cfg(feature = "model")]
 pub mod session;
 
+/// `initThreadPool(n)`: starts the `n` Web Workers of the threaded CPU module (`trm_cpu_mt`) that
+/// flex's rayon pool runs on. The worker calls it once, before opening a session.
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 unsafe extern "C" {
     /// Synthesised by the linker: runs the static constructors (burn's kernel registries use
     /// `inventory`). A module that never calls it is linked "command-style", with every export

@@ -86,6 +86,16 @@ impl Session {
         self.engine.backend().name().into()
     }
 
+    /// How many threads the CPU backend computes on: the rayon pool of the threaded module
+    /// (`trm_cpu_mt`), else 1.
+    #[wasm_bindgen(getter, js_name = cpuThreads)]
+    pub fn cpu_threads(&self) -> usize {
+        #[cfg(feature = "threads")]
+        return rayon::current_num_threads();
+        #[cfg(not(feature = "threads"))]
+        1
+    }
+
     /// Why this backend is in use.
     #[wasm_bindgen(getter, js_name = backendReason)]
     pub fn backend_reason(&self) -> String {

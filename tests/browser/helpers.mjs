@@ -13,7 +13,7 @@ export const EXPECTED_DIR = path.join(HERE, "expected");
 export const FIXTURES_DIR = path.join(HERE, "fixtures");
 export const MOCK_RUNTIME = readFileSync(path.join(HERE, "fixtures", "mock-trm.js"));
 
-export const PKG_PRESENT = ["trm.js", "trm_bg.wasm", "trm_cpu.js", "trm_cpu_bg.wasm"].every((f) => existsSync(path.join(WWW, "pkg", "wasm", f)));
+export const PKG_PRESENT = ["trm.js", "trm_bg.wasm", "trm_cpu.js", "trm_cpu_bg.wasm", "trm_cpu_mt.js", "trm_cpu_mt_bg.wasm"].every((f) => existsSync(path.join(WWW, "pkg", "wasm", f)));
 
 export const CHROMIUM =
   process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? null;
@@ -52,14 +52,16 @@ export async function launchBrowser() {
 
 /**
  * Serve www/ on a free port. `overrides` maps URL paths to bodies (see serve.mjs); `hits` counts
- * requests per path (server side: nothing that reached the network escapes it).
+ * requests per path (server side: nothing that reached the network escapes it). `isolate` sends
+ * the cross-origin isolation headers (the threaded CPU runtime's condition).
  */
-export async function serveWww(overrides = {}) {
+export async function serveWww(overrides = {}, { isolate = false } = {}) {
   const hits = new Map();
   const over = new Map(Object.entries(overrides));
   const srv = await startServer({
     root: WWW,
     port: 0,
+    isolate,
     overrides: over,
     onRequest: (p) => hits.set(p, (hits.get(p) ?? 0) + 1),
   });

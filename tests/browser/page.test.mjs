@@ -59,6 +59,8 @@ function mockSite(extra = {}) {
     "/pkg/wasm/trm_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
     "/pkg/wasm/trm_cpu.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
     "/pkg/wasm/trm_cpu_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
+    "/pkg/wasm/trm_cpu_mt.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
+    "/pkg/wasm/trm_cpu_mt_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
     "/models/models.json": JSON.stringify([
       { name: "mock-sudoku", url: "models/mock-sudoku.safetensors?v=1", task: "sudoku", note: "mock" },
       { name: "mock-maze", url: "models/mock-maze.safetensors", task: "maze" },
@@ -71,10 +73,17 @@ function mockSite(extra = {}) {
   };
 }
 
-const NO_RUNTIME = { "/pkg/wasm/trm.js": null, "/pkg/wasm/trm_bg.wasm": null, "/pkg/wasm/trm_cpu.js": null, "/pkg/wasm/trm_cpu_bg.wasm": null };
+const NO_RUNTIME = {
+  "/pkg/wasm/trm.js": null,
+  "/pkg/wasm/trm_bg.wasm": null,
+  "/pkg/wasm/trm_cpu.js": null,
+  "/pkg/wasm/trm_cpu_bg.wasm": null,
+  "/pkg/wasm/trm_cpu_mt.js": null,
+  "/pkg/wasm/trm_cpu_mt_bg.wasm": null,
+};
 
-async function withSite(overrides, fn) {
-  const srv = await serveWww(overrides);
+async function withSite(overrides, fn, options = {}) {
+  const srv = await serveWww(overrides, options);
   try {
     return await fn(srv);
   } finally {
@@ -766,10 +775,63 @@ test("works offline after one visit (service worker + cached weights)", T, async
   }
 });
 
+test("the service worker makes the second visit cross-origin isolated: the CPU runs on the threaded module", T, async () => {
+  await withSite(mockSite(), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, null, { serviceWorkers: "allow" });
+    try {
+      await page.goto(`${srv.url}?backend=cpu&model=mock-sudoku`);
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      const first = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, threads: window.trm.threads, note: window.trm.threadsNote }));
+      assert.deepEqual(first, { isolated: false, threads: 1, note: "one CPU thread: the page is not cross-origin isolated (the service worker makes it so from the next visit)" });
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_mt.js"), 0);
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
+      });
+      await page.reload();
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      const second = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, threads: window.trm.threads, note: window.trm.threadsNote }));
+      assert.equal(second.isolated, true);
+      assert.equal(second.threads, Math.min(8, second.cores));
+      assert.equal(second.note, second.threads > 1 ? null : "one CPU thread: the browser reports one core");
+      if (second.threads > 1) {
+        assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_mt.js"), 1);
+        assert.match(await page.textContent("#backend-badge"), new RegExp(`CPU \\(WebAssembly\\) · ${second.threads} threads`));
+      }
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+test("cross-origin isolated, but the threaded module fails to start: the single-thread module runs and the badge says why", T, async () => {
+  await withSite(mockSite({ "/pkg/wasm/trm_cpu_mt.js": null }), async (srv) => {
+    const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&model=mock-sudoku`);
+    try {
+      assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
+      const t = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, threads: window.trm.threads, note: window.trm.threadsNote }));
+      assert.equal(t.isolated, true);
+      assert.ok(t.cores > 1, "needs a browser that reports more than one core");
+      assert.equal(t.threads, 1);
+      assert.match(t.note, /^one CPU thread: the threaded runtime could not start \(The WebAssembly runtime is not built: pkg\/wasm\/trm_cpu_mt\.js was not found/);
+      assert.equal(await page.getAttribute("#backend-badge", "title"), t.note);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.deepEqual(errors, [], dump(log, errors));
+    } finally {
+      await context.close();
+    }
+  }, { isolate: true });
+});
+
 test("works from a sub-path of a static host (a project page at /<repo>/), service worker included", T, async () => {
   // The site folder as a static host would hold it, under /trm/ (the big runtime is the stand-in).
   const root = mkdtempSync(path.join(tmpdir(), "trm-site-"));
-  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !/\/trm(_cpu)?_bg\.wasm$/.test(f) });
+  cpSync(WWW, path.join(root, "trm"), { recursive: true, filter: (f) => !/\/trm(_cpu|_cpu_mt)?_bg\.wasm$/.test(f) });
   const overrides = Object.fromEntries(Object.entries(mockSite()).map(([k, v]) => [`/trm${k}`, v]));
   const paths = [];
   const srv = await startServer({ root, port: 0, overrides, onRequest: (p) => paths.push(p) });

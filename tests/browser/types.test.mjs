@@ -36,7 +36,7 @@ test("the demo's copy of the package (www/pkg) is the package", () => {
 // 7 s instead of 1.4 s). src/web calls it once at start; the build keeps the function names
 // (`--no-opt`, as the tests build it), where the linker's wrappers would show.
 test("the wasm modules are linked reactor-style: no export re-runs the constructors", () => {
-  for (const name of ["trm_bg.wasm", "trm_cpu_bg.wasm", "trm_tasks_bg.wasm"]) {
+  for (const name of ["trm_bg.wasm", "trm_cpu_bg.wasm", "trm_cpu_mt_bg.wasm", "trm_tasks_bg.wasm"]) {
     const file = path.join(ROOT, "pkg", "wasm", name);
     assert.ok(existsSync(file), `pkg/wasm/${name} is missing: run scripts/build-web.sh --no-opt`);
     const names = WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(file)), "name");

@@ -1,7 +1,8 @@
 // End-to-end tests of the real wasm runtime (www/pkg, built from src/web/) in headless Chromium:
 //  (a) WebGPU: the page reports backend webgpu; a solve streams the expected number of passes whose
 //      grids and halt probabilities equal the native CLI's (tests/browser/expected/<model>.json);
-//  (b) CPU (?backend=cpu): the same;
+//  (b) CPU (?backend=cpu): the same, on the single-thread module and, served cross-origin
+//      isolated, on the threaded one (trm_cpu_mt, one thread per core);
 //  (c) corrupted, garbage and wrong-architecture weights each give a visible, clear error, and the page
 //      keeps working (a valid load + solve afterwards);
 //  (d) cached weights: a second load makes no network request for them;
@@ -38,7 +39,12 @@ const SKIP = BROWSER_SKIP ?? (PKG_PRESENT ? false : "www/pkg/wasm/trm.js is abse
 const T = { timeout: 900_000, skip: SKIP };
 // Nothing here may pass green by skipping: a missing prerequisite is a failure that says what to do.
 if (SKIP) test("prerequisites of the browser tests", () => assert.fail(SKIP));
-const BACKENDS = ["webgpu", "cpu"];
+// The threaded CPU module runs where the page is cross-origin isolated (its server's headers).
+const VARIANTS = [
+  { backend: "webgpu", isolate: false, label: "webgpu" },
+  { backend: "cpu", isolate: false, label: "cpu" },
+  { backend: "cpu", isolate: true, label: "cpu threads" },
+];
 
 const EXPECTED = loadExpected();
 // The smallest fixture drives the error / cache / device-loss tests.
@@ -52,7 +58,7 @@ function modelFile(url) {
   return path.join(WWW, decodeURIComponent(p));
 }
 
-let browser, srv;
+let browser, srv, srvIsolated;
 const overrides = {};
 before(async () => {
   if (SKIP) return;
@@ -69,18 +75,20 @@ before(async () => {
   }
   browser = await launchBrowser();
   srv = await serveWww(overrides);
+  srvIsolated = await serveWww({}, { isolate: true });
 });
 after(async () => {
   await browser?.close();
   await srv?.close();
+  await srvIsolated?.close();
 });
 
 function dump(log, errors) {
   return `\n--- page log ---\n${log.slice(-60).join("\n")}\n--- page errors ---\n${errors.join("\n")}`;
 }
 
-async function freshPage(query) {
-  const o = await openPage(browser, `${srv.url}${query}`);
+async function freshPage(query, server = srv) {
+  const o = await openPage(browser, `${server.url}${query}`);
   const state = await waitForState(o.page, ["ready", "error", "loaded"], 300_000);
   assert.notEqual(state, "error", `the runtime did not start: ${JSON.stringify(await errorTexts(o.page))}${dump(o.log, o.errors)}`);
   return o;
@@ -119,15 +127,25 @@ if (!EXPECTED.length) {
 
 for (const exp of EXPECTED) {
   // An expected file may name the backends it is checked on (see scripts/make-models.mjs).
-  for (const backend of BACKENDS.filter((b) => !exp.data.backends || exp.data.backends.includes(b))) {
-    test(`${backend}: ${exp.name} streams the native CLI's passes`, T, async () => {
+  for (const { backend, isolate, label } of VARIANTS.filter((v) => !exp.data.backends || exp.data.backends.includes(v.backend))) {
+    test(`${label}: ${exp.name} streams the native CLI's passes`, T, async () => {
       const d = exp.data;
       assert.ok(existsSync(modelFile(d.model_url)), `model file ${d.model_url} is missing under www/`);
-      const { page, context, errors, log } = await freshPage(`?backend=${backend}&model=none`);
+      const { page, context, errors, log } = await freshPage(`?backend=${backend}&model=none`, isolate ? srvIsolated : srv);
       try {
         assert.equal(await page.evaluate(() => window.trm.backend), backend, `backend reported (${await page.evaluate(() => window.trm.backendReason)})`);
         const badge = await page.textContent("#backend-badge");
         assert.match(badge, backend === "webgpu" ? /WebGPU/ : /CPU/);
+        if (backend === "cpu") {
+          const t = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, threads: window.trm.threads, note: window.trm.threadsNote }));
+          assert.equal(t.isolated, isolate);
+          // Isolated, the threaded module runs on every core (this machine has more than one).
+          const want = isolate ? Math.min(8, t.cores) : 1;
+          assert.ok(!isolate || want > 1, `the browser reports ${t.cores} core(s): the threaded module cannot be tested here`);
+          assert.equal(t.threads, want, `CPU threads (${t.note})`);
+          if (isolate) assert.match(badge, new RegExp(`${want} threads`));
+          else assert.match(t.note, /not cross-origin isolated/);
+        }
         const { info, passes, result, stages } = await loadAndSolve(page, {
           url: d.model_url,
           tokens: d.tokens,
