@@ -165,6 +165,8 @@ pub struct TrainBenchReport {
     /// Samples × supervision steps per second (median step).
     pub sample_steps_per_sec: f64,
     pub threads: usize,
+    /// Row shards of the batch computed side by side ([`crate::train::step::forward_backward_sharded`]).
+    pub shards: usize,
 }
 
 #[cfg(feature = "train")]
@@ -172,11 +174,12 @@ pub fn bench_train(
     config: &crate::config::TrmConfig,
     batch: usize,
     steps: usize,
+    shards: usize,
     device: &Device,
 ) -> Result<TrainBenchReport, String> {
     use crate::train::init::reference_init;
     use crate::train::optim::{Adam, OptimConfig, OptimizerKind};
-    use crate::train::step::{TrainBatch, forward_backward};
+    use crate::train::step::{TrainBatch, forward_backward_sharded};
     use rand::{Rng, SeedableRng};
 
     let mut tensors = reference_init(config, 0).map_err(|e| e.to_string())?;
@@ -202,7 +205,7 @@ pub fn bench_train(
     let mut times = Vec::with_capacity(steps);
     for i in 0..=steps {
         let t = Instant::now();
-        let out = forward_backward(&model, carry, &train);
+        let out = forward_backward_sharded(&model, carry, &train, shards);
         let grads = out.grads.into_iter().map(|g| g.div_scalar(batch as f64)).collect();
         let params = adam.update(&optim, model.params_flat(), grads, optim.lr);
         model.set_params_flat(params);
@@ -225,5 +228,6 @@ pub fn bench_train(
         ms_per_step_max: max,
         sample_steps_per_sec: batch as f64 * 1e3 / med,
         threads: rayon::current_num_threads(),
+        shards: shards.clamp(1, batch),
     })
 }

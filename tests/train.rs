@@ -11,7 +11,7 @@ use trm::model::Trm;
 use trm::train::TrainConfig;
 use trm::train::optim::Adam;
 use trm::train::parity::check_train_fixture;
-use trm::train::step::{TrainBatch, forward_backward};
+use trm::train::step::{TrainBatch, forward_backward, forward_backward_sharded};
 use trm::train::trainer::Trainer;
 use trm::weights::web::{self, Storage};
 
@@ -84,9 +84,44 @@ fn a_tiny_model_overfits_a_handful_of_puzzles() {
 }
 
 #[test]
-fn a_resumed_run_continues_bit_for_bit() {
+fn a_sharded_step_equals_the_whole_batch_step() {
     let dev = flex();
     let cfg = TrainConfig::preset("tiny-test").unwrap();
+    let trainer = Trainer::new(cfg.clone(), &dev).unwrap();
+    let b = 7; // shards of 3, 2 and 2 rows (uneven on purpose)
+    let examples: Vec<_> = (0..b as u64).map(|i| cfg.data.train_example(i)).collect();
+    let batch = TrainBatch {
+        tokens: examples.iter().flat_map(|e| e.tokens.clone()).collect(),
+        labels: examples.iter().flat_map(|e| e.labels.clone()).collect(),
+        puzzle_ids: vec![0; b],
+    };
+    let whole = forward_backward(&trainer.model, trainer.model.initial_carry(b), &batch);
+    let parts = forward_backward_sharded(&trainer.model, trainer.model.initial_carry(b), &batch, 3);
+    assert_eq!(parts.rows.len(), b);
+    for (x, y) in whole.rows.iter().zip(&parts.rows) {
+        assert_eq!((x.counted, x.correct), (y.counted, y.correct));
+        assert!((x.q_halt - y.q_halt).abs() < 1e-5);
+    }
+    assert!((whole.loss - parts.loss).abs() < 1e-5 * whole.loss.abs().max(1.0));
+    let near = |a: Vec<f32>, b: Vec<f32>, what: &str| {
+        let scale = a.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
+        let err = a.iter().zip(&b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(err <= 1e-5 * scale, "{what}: max error {err} against max |value| {scale}");
+    };
+    let flat = |t: &Tensor<3>| host(&t.clone().reshape([t.shape().num_elements()]));
+    near(flat(&whole.carry.z_h), flat(&parts.carry.z_h), "z_H");
+    near(flat(&whole.logits), flat(&parts.logits), "logits");
+    assert_eq!(whole.grads.len(), parts.grads.len());
+    for (i, (g, h)) in whole.grads.iter().zip(&parts.grads).enumerate() {
+        near(host(g), host(h), &format!("gradient {i}"));
+    }
+}
+
+#[test]
+fn a_resumed_run_continues_bit_for_bit() {
+    let dev = flex();
+    // Two shards: the checkpoint keeps them, and a configuration that does not say resumes with them.
+    let cfg = TrainConfig { shards: Some(2), ..TrainConfig::preset("tiny-test").unwrap() };
     let mut straight = Trainer::new(cfg.clone(), &dev).unwrap();
     for _ in 0..6 {
         straight.train_step();
@@ -99,7 +134,8 @@ fn a_resumed_run_continues_bit_for_bit() {
         first.train_step();
     }
     first.save(&path).unwrap();
-    let mut resumed = Trainer::load(&path, Some(&cfg), &dev).unwrap();
+    let mut resumed = Trainer::load(&path, Some(&TrainConfig { shards: None, ..cfg.clone() }), &dev).unwrap();
+    assert_eq!(resumed.cfg.shards, Some(2));
     for _ in 0..3 {
         resumed.train_step();
     }

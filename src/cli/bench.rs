@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// CPU threads (default: all).
     #[arg(long)]
     threads: Option<usize>,
+    /// With --train: row shards of the batch computed side by side (default: the thread count
+    /// on the CPU, 1 on a GPU), as `trm train` gives a new run.
+    #[arg(long, requires = "train")]
+    shards: Option<usize>,
     /// sudoku-mlp, sudoku-att, maze or arc (random weights).
     #[arg(long)]
     preset: Option<String>,
@@ -39,7 +43,7 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode, String> {
-    let BenchArgs { model, config, train, threads, preset, backend, batch, steps, json } = args;
+    let BenchArgs { model, config, train, threads, shards, preset, backend, batch, steps, json } = args;
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().map_err(|e| e.to_string())?;
     }
@@ -58,13 +62,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, String> {
                 .ok_or_else(|| format!("unknown preset `{p}`"))?,
             (None, None) => return Err("--train needs --preset or --config".into()),
         };
-        let r = trm::bench::bench_train(&cfg, batch.max(1), steps.max(1), &dev)?;
+        let shards = shards.unwrap_or(if backend == Backend::Flex { rayon::current_num_threads() } else { 1 });
+        let r = trm::bench::bench_train(&cfg, batch.max(1), steps.max(1), shards, &dev)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&r).expect("serialisable"));
         } else {
             println!(
-                "training, {} params, hidden {}, H={} L={}, batch {}, {} thread(s): {:.0} ms/step (min {:.0}, max {:.0}) = {:.1} sample-steps/s",
-                cfg.param_count(), cfg.hidden_size, cfg.h_cycles, cfg.l_cycles, r.batch, r.threads,
+                "training, {} params, hidden {}, H={} L={}, batch {} in {} shard(s), {} thread(s): {:.0} ms/step (min {:.0}, max {:.0}) = {:.1} sample-steps/s",
+                cfg.param_count(), cfg.hidden_size, cfg.h_cycles, cfg.l_cycles, r.batch, r.shards, r.threads,
                 r.ms_per_step_median, r.ms_per_step_min, r.ms_per_step_max, r.sample_steps_per_sec
             );
         }

@@ -48,6 +48,10 @@ pub struct TrainArgs {
     /// Override the run's total optimiser steps (the schedule's length).
     #[arg(long)]
     steps: Option<u64>,
+    /// Row shards of the batch computed side by side (default for a new run: the configuration's,
+    /// else the thread count on the CPU and 1 on a GPU; a resumed run keeps its own).
+    #[arg(long)]
+    shards: Option<usize>,
     /// Evaluate and export the checkpoint in --out without training further.
     #[arg(long = "export")]
     export_only: bool,
@@ -189,7 +193,10 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
                 args.out.display()
             ));
         }
-        let cfg = cfg.ok_or("give --config FILE or --preset NAME")?;
+        let mut cfg = cfg.ok_or("give --config FILE or --preset NAME")?;
+        if cfg.shards.is_none() {
+            cfg.shards = Some(if args.backend == Backend::Flex { threads.min(cfg.batch_size) } else { 1 });
+        }
         let _ = std::fs::remove_file(&metrics);
         let mut t = Trainer::new(cfg, &device)?;
         t.command = command_line.clone();
@@ -198,6 +205,10 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
     if let Some(steps) = args.steps {
         trainer.cfg.total_steps = steps;
     }
+    if let Some(shards) = args.shards {
+        trainer.cfg.shards = Some(shards);
+    }
+    trainer.cfg.validate().map_err(|e| format!("bad training configuration: {e}"))?;
     if args.resume && !args.export_only && trainer.step < trainer.cfg.total_steps {
         // The card's "reproduce" block lists every command of a resumed run, one per line.
         trainer.command = if trainer.command.is_empty() { command_line.clone() } else { format!("{}\n{command_line}", trainer.command) };
@@ -208,11 +219,12 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
 
     if !args.export_only && trainer.step < total {
         eprintln!(
-            "training a {}-parameter {} model: {} steps of batch {} on {}, from step {}",
+            "training a {}-parameter {} model: {} steps of batch {} ({} shard(s)) on {}, from step {}",
             trainer.cfg.arch.param_count(),
             trainer.cfg.data.task.name(),
             total,
             trainer.cfg.batch_size,
+            trainer.cfg.shards.unwrap_or(1),
             hardware,
             trainer.step
         );

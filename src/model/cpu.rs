@@ -2,8 +2,8 @@
 //! wasm. flex evaluates `silu(gate) * up` as two passes with a scalar `expf` per element, which
 //! costs about a quarter of a Sudoku-MLP inference step; this pass computes
 //! `gate / (1 + exp(-gate)) * up` with a polynomial `exp` that the compiler turns into SIMD code
-//! (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Plain tensors only: inference
-//! and the trainer's no-gradient cycles; on an autodiff device burn's ops record the gradient.
+//! (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Plain tensors: inference and
+//! the trainer's no-gradient cycles; under autodiff, [`swiglu_tracked`].
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
@@ -21,6 +21,54 @@ pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
     let mut out = vec![0.0f32; b * s * inter];
     gate_rows(src, &mut out, inter);
     Some(Tensor::from_data(TensorData::new(out, [b, s, inter]), &device))
+}
+
+/// The same under autodiff (the trainer's cycle with gradient), where burn records `silu` as a
+/// scalar-`exp` sigmoid forward and a second one in its backward: one vectorised pass computes,
+/// from the gate's values g, silu(g) and its slope silu'(g) = σ(g)(1 + g(1 − σ(g))), and the
+/// recorded graph is `silu(g) + (gate − g)·silu'(g)`, whose value is silu(g) exactly
+/// (`gate − g` is zero) and whose gradient is the slope: products and sums only, which flex
+/// vectorises. `None` when the tensor is not a flex f32 tensor under autodiff.
+pub fn swiglu_tracked(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
+    let device = gate_up.device();
+    if !device.is_autodiff() || device.clone().without_autodiff() != Device::flex() || gate_up.dtype() != DType::F32 {
+        return None;
+    }
+    let [b, s, w] = gate_up.dims();
+    let inter = w / 2;
+    let gate = gate_up.clone().narrow(2, 0, inter);
+    let up = gate_up.clone().narrow(2, inter, inter);
+    let values = gate.clone().inner().into_data();
+    let g = values.as_slice::<f32>().ok()?;
+    let (mut silu, mut slope) = (vec![0.0f32; g.len()], vec![0.0f32; g.len()]);
+    silu_and_slope(g, &mut silu, &mut slope);
+    let constant = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [b, s, inter]), &device);
+    let gated = constant(silu) + (gate.clone() - gate.detach()) * constant(slope);
+    Some(gated * up)
+}
+
+fn silu_and_slope(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features `silu_and_slope_avx2` is compiled for.
+        return unsafe { silu_and_slope_avx2(g, silu, slope) };
+    }
+    silu_and_slope_generic(g, silu, slope)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn silu_and_slope_avx2(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
+    silu_and_slope_generic(g, silu, slope)
+}
+
+#[inline(always)]
+fn silu_and_slope_generic(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
+    for ((&x, y), d) in g.iter().zip(silu.iter_mut()).zip(slope.iter_mut()) {
+        let sig = 1.0 / (1.0 + exp(-x));
+        *y = x * sig;
+        *d = sig * (1.0 + x * (1.0 - sig));
+    }
 }
 
 /// Each row of `src` is `[gate | up]`; the matching row of `out` gets `silu(gate) * up`.
@@ -89,6 +137,21 @@ mod tests {
         assert!(worst < 5e-7, "worst relative error {worst}");
         assert_eq!(exp(-1000.0), exp(-87.3));
         assert!(exp(1000.0).is_finite());
+    }
+
+    #[test]
+    fn silu_and_its_slope_match_the_formulas() {
+        let g: Vec<f32> = (0..101).map(|i| (i as f32 - 50.0) / 4.0).collect();
+        let (mut y, mut d) = (vec![0.0; g.len()], vec![0.0; g.len()]);
+        silu_and_slope(&g, &mut y, &mut d);
+        for ((&x, &y), &d) in g.iter().zip(&y).zip(&d) {
+            let x = x as f64;
+            let sig = 1.0 / (1.0 + (-x).exp());
+            let h = 1e-4;
+            let numeric = ((x + h) / (1.0 + (-(x + h)).exp()) - (x - h) / (1.0 + (-(x - h)).exp())) / (2.0 * h);
+            assert!((y as f64 - x * sig).abs() <= 1e-6 * (x * sig).abs().max(1.0), "silu({x})");
+            assert!((d as f64 - numeric).abs() <= 1e-5, "silu'({x}): {d} vs {numeric}");
+        }
     }
 
     #[test]

@@ -57,6 +57,10 @@ impl SwiGlu {
         if let Some(gated) = super::cpu::swiglu(&gate_up) {
             return self.down_proj.forward(gated);
         }
+        #[cfg(all(feature = "flex", feature = "train"))]
+        if let Some(gated) = super::cpu::swiglu_tracked(&gate_up) {
+            return self.down_proj.forward(gated);
+        }
         let gate = gate_up.clone().narrow(2, 0, inter);
         let up = gate_up.narrow(2, inter, inter);
         self.down_proj.forward(silu(gate) * up)

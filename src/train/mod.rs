@@ -41,6 +41,13 @@ pub struct TrainConfig {
     pub final_eval_per_band: usize,
     /// Write a resumable checkpoint at least this often (seconds of training).
     pub checkpoint_every_secs: u64,
+    /// Row shards of the batch computed side by side, their gradients summed
+    /// ([`step::forward_backward_sharded`]): on the CPU one shard's small elementwise ops run on
+    /// one thread, so shards keep every thread busy. A run's numbers depend on it (the sums
+    /// round differently), not on the thread count. Absent in a run from before it existed: 1;
+    /// `trm train` gives a new run without it the thread count on the CPU, 1 on a GPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<usize>,
 }
 
 impl TrainConfig {
@@ -87,6 +94,7 @@ impl TrainConfig {
                 eval_per_band: 50,
                 final_eval_per_band: 500,
                 checkpoint_every_secs: 300,
+                shards: None,
             }),
             // The paper's size (hidden 512, MLP token mixing, ~5M parameters) with sudoku-small's
             // recursion, for a few minutes on a GPU (`--backend wgpu`): a short schedule, so a
@@ -103,6 +111,7 @@ impl TrainConfig {
                 eval_per_band: 50,
                 final_eval_per_band: 500,
                 checkpoint_every_secs: 120,
+                shards: None,
             }),
             "maze-small" => Some(Self {
                 arch: canvas_arch(15, Task::Maze, 1),
@@ -124,6 +133,7 @@ impl TrainConfig {
                 eval_per_band: 30,
                 final_eval_per_band: 200,
                 checkpoint_every_secs: 300,
+                shards: None,
             }),
             // maze-small's data on a wider model (hidden 256, 4 heads, H=2 × L=3) with a larger
             // batch, for a few minutes on a GPU.
@@ -166,6 +176,7 @@ impl TrainConfig {
                     eval_per_band: 0,
                     final_eval_per_band: 0,
                     checkpoint_every_secs: 300,
+                    shards: None,
                 })
             }
             // arc-small's tasks on a wider model (hidden 128) with the reference's ARC recursion
@@ -194,6 +205,7 @@ impl TrainConfig {
                 eval_per_band: 8,
                 final_eval_per_band: 8,
                 checkpoint_every_secs: 300,
+                shards: None,
             }),
             _ => None,
         }
@@ -223,6 +235,11 @@ impl TrainConfig {
         }
         if self.batch_size == 0 || self.total_steps == 0 {
             return Err("batch_size and total_steps must be positive".into());
+        }
+        if let Some(n) = self.shards {
+            if n == 0 || n > self.batch_size {
+                return Err(format!("shards must lie in 1..=batch_size ({}), not {n}", self.batch_size));
+            }
         }
         if !(0.0..=1.0).contains(&self.halt_exploration_prob) {
             return Err("halt_exploration_prob must lie in [0, 1]".into());

@@ -174,3 +174,62 @@ pub fn forward_backward(model: &Trm, carry: Carry, batch: &TrainBatch) -> StepRe
         puzzle_row_grads,
     }
 }
+
+/// [`forward_backward`] with the batch cut into `shards` row ranges computed side by side (rayon):
+/// the loss is a sum over rows, so the gradients are the shards' sums, and every other output is
+/// the shards' outputs in row order. flex runs the small elementwise ops of one shard on one
+/// thread; shards keep every thread busy. The sums' rounding differs from one unsharded pass, so
+/// a run's numbers depend on `shards` (not on the thread count).
+pub fn forward_backward_sharded(model: &Trm, carry: Carry, batch: &TrainBatch, shards: usize) -> StepResult {
+    use rayon::prelude::*;
+    let b = batch.rows();
+    let shards = shards.clamp(1, b.max(1));
+    if shards == 1 {
+        return forward_backward(model, carry, batch);
+    }
+    let seq = model.config.seq_len;
+    let bounds: Vec<(usize, usize)> = (0..shards).map(|i| (i * b / shards, (i + 1) * b / shards)).collect();
+    let parts: Vec<StepResult> = bounds
+        .par_iter()
+        .map(|&(lo, hi)| {
+            let rows = hi - lo;
+            let part = TrainBatch {
+                tokens: batch.tokens[lo * seq..hi * seq].to_vec(),
+                labels: batch.labels[lo * seq..hi * seq].to_vec(),
+                puzzle_ids: batch.puzzle_ids[lo..hi].to_vec(),
+            };
+            let c = Carry { z_h: carry.z_h.clone().narrow(0, lo, rows), z_l: carry.z_l.clone().narrow(0, lo, rows) };
+            forward_backward(model, c, &part)
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let first = parts.next().expect("at least one shard");
+    let (mut z_h, mut z_l, mut logits) = (vec![first.carry.z_h], vec![first.carry.z_l], vec![first.logits]);
+    let mut rows = first.rows;
+    let (mut loss, mut lm_loss, mut q_halt_loss) = (first.loss, first.lm_loss, first.q_halt_loss);
+    let mut grads = first.grads;
+    let mut row_grads: Option<Vec<Tensor<2>>> = first.puzzle_row_grads.map(|g| vec![g]);
+    for p in parts {
+        z_h.push(p.carry.z_h);
+        z_l.push(p.carry.z_l);
+        logits.push(p.logits);
+        rows.extend(p.rows);
+        loss += p.loss;
+        lm_loss += p.lm_loss;
+        q_halt_loss += p.q_halt_loss;
+        grads = grads.into_iter().zip(p.grads).map(|(a, g)| a + g).collect();
+        if let (Some(all), Some(g)) = (row_grads.as_mut(), p.puzzle_row_grads) {
+            all.push(g);
+        }
+    }
+    StepResult {
+        carry: Carry { z_h: Tensor::cat(z_h, 0), z_l: Tensor::cat(z_l, 0) },
+        logits: Tensor::cat(logits, 0),
+        rows,
+        loss,
+        lm_loss,
+        q_halt_loss,
+        grads,
+        puzzle_row_grads: row_grads.map(|g| Tensor::cat(g, 0)),
+    }
+}

@@ -17,7 +17,7 @@ use super::TrainConfig;
 use super::data::Example;
 use super::init::reference_init;
 use super::optim::{Adam, ema_update, lr_factor, sign_sgd_rows};
-use super::step::{TrainBatch, forward_backward};
+use super::step::{TrainBatch, forward_backward_sharded};
 use crate::model::{Carry, Trm, host_tensor};
 use crate::tasks::item_seed;
 use crate::weights::{HostTensor, TensorMap, read_safetensors};
@@ -193,7 +193,7 @@ impl Trainer {
         debug_assert_eq!(batch.tokens.len(), b * seq);
         debug_assert_eq!(self.carry.z_h.dims(), [b, s, d]);
 
-        let out = forward_backward(&self.model, self.carry.clone(), &batch);
+        let out = forward_backward_sharded(&self.model, self.carry.clone(), &batch, self.cfg.shards.unwrap_or(1));
 
         // Dense parameters: the reference back-propagates loss / batch size.
         let factor = lr_factor(&cfg.optim, self.step, cfg.total_steps);
@@ -302,10 +302,12 @@ impl Trainer {
                 ));
             }
         }
-        let cfg = match expected {
+        let mut cfg = match expected {
             Some(want) => want.clone(),
             None => state.config.clone(),
         };
+        // A configuration that does not say keeps the run's own sharding (the numbers depend on it).
+        cfg.shards = cfg.shards.or(state.config.shards);
         let mut model_tensors = TensorMap::new();
         let mut flat: BTreeMap<String, Vec<f32>> = BTreeMap::new();
         let mut carry = (None, None);
