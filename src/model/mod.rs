@@ -260,6 +260,45 @@ impl Trm {
     /// One supervision step: H_cycles × { L_cycles latent updates; one answer update }, then the
     /// heads. With `inner`, also decode after every latent and answer update.
     pub fn step(&self, carry: Carry, x: &Tensor<3>, inner: bool) -> StepOutput {
+        #[cfg(any(feature = "flex", feature = "threads"))]
+        if let Some(out) = self.step_in_shards(&carry, x, inner) {
+            return out;
+        }
+        self.step_whole(carry, x, inner)
+    }
+
+    /// On the CPU backend with several threads, a batch runs as one row shard per thread side by
+    /// side: flex computes the small elementwise ops of one call on one thread, so a batch alone
+    /// keeps one core busy. Rows are independent, so the outputs are the shards' in row order.
+    #[cfg(any(feature = "flex", feature = "threads"))]
+    fn step_in_shards(&self, carry: &Carry, x: &Tensor<3>, inner: bool) -> Option<StepOutput> {
+        use rayon::prelude::*;
+        let [b, _, _] = x.dims();
+        let shards = rayon::current_num_threads().min(b);
+        if shards < 2 || x.device() != Device::flex() {
+            return None;
+        }
+        let parts: Vec<StepOutput> = (0..shards)
+            .into_par_iter()
+            .map(|i| {
+                let (lo, hi) = (i * b / shards, (i + 1) * b / shards);
+                let rows = |t: &Tensor<3>| t.clone().narrow(0, lo, hi - lo);
+                self.step_whole(Carry { z_h: rows(&carry.z_h), z_l: rows(&carry.z_l) }, &rows(x), inner)
+            })
+            .collect();
+        let cat3 = |f: &dyn Fn(&StepOutput) -> Tensor<3>| Tensor::cat(parts.iter().map(f).collect(), 0);
+        let inner = (0..parts[0].inner.len())
+            .map(|k| (parts[0].inner[k].0, cat3(&|p: &StepOutput| p.inner[k].1.clone())))
+            .collect();
+        Some(StepOutput {
+            carry: Carry { z_h: cat3(&|p| p.carry.z_h.clone()), z_l: cat3(&|p| p.carry.z_l.clone()) },
+            logits: cat3(&|p| p.logits.clone()),
+            q: Tensor::cat(parts.iter().map(|p| p.q.clone()).collect(), 0),
+            inner,
+        })
+    }
+
+    fn step_whole(&self, carry: Carry, x: &Tensor<3>, inner: bool) -> StepOutput {
         let mut carry = carry;
         let mut decoded = Vec::new();
         for h in 0..self.config.h_cycles {
