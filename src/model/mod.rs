@@ -20,6 +20,12 @@ pub trait ParamVisitor {
     fn visit<const D: usize>(&mut self, name: &str, param: &mut Tensor<D>, transposed: bool);
 }
 
+/// `rows` cut into `shards` contiguous ranges as even as they come, `(start, len)` in row order:
+/// how a batch is split across threads (inference and training).
+pub fn row_shards(rows: usize, shards: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..shards).map(move |i| (i * rows / shards, (i + 1) * rows / shards - i * rows / shards))
+}
+
 /// A device tensor copied to the host.
 pub fn host_tensor<const D: usize>(t: Tensor<D>) -> HostTensor {
     let shape = t.dims().to_vec();
@@ -278,11 +284,11 @@ impl Trm {
         if shards < 2 || x.device() != Device::flex() {
             return None;
         }
-        let parts: Vec<StepOutput> = (0..shards)
+        let parts: Vec<StepOutput> = row_shards(b, shards)
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|i| {
-                let (lo, hi) = (i * b / shards, (i + 1) * b / shards);
-                let rows = |t: &Tensor<3>| t.clone().narrow(0, lo, hi - lo);
+            .map(|(start, len)| {
+                let rows = |t: &Tensor<3>| t.clone().narrow(0, start, len);
                 self.step_whole(Carry { z_h: rows(&carry.z_h), z_l: rows(&carry.z_l) }, &rows(x), inner)
             })
             .collect();

@@ -188,11 +188,11 @@ pub fn forward_backward_sharded(model: &Trm, carry: Carry, batch: &TrainBatch, s
         return forward_backward(model, carry, batch);
     }
     let seq = model.config.seq_len;
-    let bounds: Vec<(usize, usize)> = (0..shards).map(|i| (i * b / shards, (i + 1) * b / shards)).collect();
+    let bounds: Vec<(usize, usize)> = crate::model::row_shards(b, shards).collect();
     let parts: Vec<StepResult> = bounds
-        .par_iter()
-        .map(|&(lo, hi)| {
-            let rows = hi - lo;
+        .into_par_iter()
+        .map(|(lo, rows)| {
+            let hi = lo + rows;
             let part = TrainBatch {
                 tokens: batch.tokens[lo * seq..hi * seq].to_vec(),
                 labels: batch.labels[lo * seq..hi * seq].to_vec(),
