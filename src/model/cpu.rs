@@ -8,7 +8,9 @@
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
 /// `silu(gate) * up` for the output of a SwiGLU's `gate_up_proj` (gate the first half of each
-/// row, up the second), or `None` when the tensor is not a plain flex f32 tensor.
+/// row, up the second), or `None` when the tensor is not a plain flex f32 tensor. It reads the
+/// product's buffer in place, and with several threads (outside a row shard) each takes a block
+/// of rows.
 pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
     let device = gate_up.device();
     if device.is_autodiff() || device != Device::flex() || gate_up.dtype() != DType::F32 {
@@ -16,11 +18,30 @@ pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
     }
     let [b, s, w] = gate_up.dims();
     let inter = w / 2;
-    let data = gate_up.clone().into_data();
-    let src = data.as_slice::<f32>().ok()?;
+    let primitive = gate_up.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
+    let src = primitive.as_slice::<f32>()?;
     let mut out = vec![0.0f32; b * s * inter];
-    gate_rows(src, &mut out, inter);
+    gate_rows_threaded(src, &mut out, inter);
     Some(Tensor::from_data(TensorData::new(out, [b, s, inter]), &device))
+}
+
+/// [`gate_rows`] over one block of rows per rayon thread when there are several threads, this
+/// is not already a rayon task (a row shard), and the work is worth the hand-off.
+fn gate_rows_threaded(src: &[f32], out: &mut [f32], inter: usize) {
+    #[cfg(any(feature = "flex", feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads();
+        let rows = out.len() / inter;
+        if threads > 1 && rayon::current_thread_index().is_none() && out.len() >= 1 << 15 && rows >= threads {
+            let per = rows.div_ceil(threads);
+            return out
+                .par_chunks_mut(per * inter)
+                .zip(src.par_chunks(per * 2 * inter))
+                .for_each(|(out, src)| gate_rows(src, out, inter));
+        }
+    }
+    gate_rows(src, out, inter)
 }
 
 /// The same under autodiff (the trainer's cycle with gradient), where burn records `silu` as a
@@ -108,7 +129,8 @@ fn exp(x: f32) -> f32 {
     // Adding and subtracting 1.5·2^23 rounds to the nearest integer without a libm call.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     // Plain multiply-adds: `mul_add` is a libm call where the target has no FMA (wasm, SSE2).
     let p = 1.987_569_1e-4_f32;
@@ -118,7 +140,10 @@ fn exp(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // t = 1.5·2^23 + n, so n sits in t's low mantissa bits: integer arithmetic moves it into
+    // the exponent (`n as i32` compiled to one scalar conversion per lane on x86).
+    let biased = (t.to_bits() as i32 - ROUND.to_bits() as i32 + 127) as u32;
+    e * f32::from_bits(biased << 23)
 }
 
 #[cfg(test)]
@@ -152,6 +177,17 @@ mod tests {
             assert!((y as f64 - x * sig).abs() <= 1e-6 * (x * sig).abs().max(1.0), "silu({x})");
             assert!((d as f64 - numeric).abs() <= 1e-5, "silu'({x}): {d} vs {numeric}");
         }
+    }
+
+    #[test]
+    fn threaded_gate_equals_one_pass() {
+        // Large enough for one block per thread of the global pool (two on a 2-core machine).
+        let (rows, inter) = (97, 512);
+        let src: Vec<f32> = (0..rows * 2 * inter).map(|i| ((i * 7919) % 400) as f32 / 20.0 - 10.0).collect();
+        let (mut one, mut split) = (vec![0.0; rows * inter], vec![0.0; rows * inter]);
+        gate_rows(&src, &mut one, inter);
+        gate_rows_threaded(&src, &mut split, inter);
+        assert_eq!(one, split);
     }
 
     #[test]
