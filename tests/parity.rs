@@ -3,10 +3,10 @@
 mod common;
 
 use common::{FIXTURES, fixture, flex, wgpu};
-use trm::parity::check_fixture;
+use trm::parity::{Coverage, check_fixture};
 
-fn assert_parity(name: &str, device: &burn::tensor::Device, backend: &str) {
-    let report = check_fixture(&fixture(name), device, backend).unwrap_or_else(|e| panic!("{name}: {e}"));
+fn assert_parity(name: &str, device: &burn::tensor::Device, backend: &str, coverage: Coverage) {
+    let report = check_fixture(&fixture(name), device, backend, coverage).unwrap_or_else(|e| panic!("{name}: {e}"));
     for s in &report.steps {
         println!(
             "{name} {backend} {} step {}: logits {:.2e} q {:.2e} carry {:.2e} argmax mismatches {}",
@@ -18,29 +18,31 @@ fn assert_parity(name: &str, device: &burn::tensor::Device, backend: &str) {
 
 #[test]
 fn sudoku_mlp_flex() {
-    assert_parity(FIXTURES[0], &flex(), "flex");
+    assert_parity(FIXTURES[0], &flex(), "flex", Coverage::Full);
 }
 
 #[test]
 fn maze_att_flex() {
-    assert_parity(FIXTURES[1], &flex(), "flex");
+    assert_parity(FIXTURES[1], &flex(), "flex", Coverage::Full);
 }
 
 #[test]
 fn arc_att_learned_flex() {
-    assert_parity(FIXTURES[2], &flex(), "flex");
+    assert_parity(FIXTURES[2], &flex(), "flex", Coverage::Full);
 }
 
 #[test]
 fn arc_att_emb96_flex() {
-    assert_parity(FIXTURES[3], &flex(), "flex");
+    assert_parity(FIXTURES[3], &flex(), "flex", Coverage::Full);
 }
 
-/// One test for all fixtures on wgpu: the runtime is initialised once per process.
+/// One test for all fixtures on wgpu: the runtime is initialised once per process. The quick
+/// coverage (the free-running steps and the last step): the full one took 9.4 min here on
+/// lavapipe, most of the native tests' time; `trm parity --backend wgpu` runs it all.
 #[test]
 fn all_fixtures_wgpu() {
     let Some(dev) = wgpu() else { return };
     for name in FIXTURES {
-        assert_parity(name, &dev, "wgpu");
+        assert_parity(name, &dev, "wgpu", Coverage::Quick);
     }
 }

@@ -43,7 +43,7 @@ pub fn run(args: ParityArgs) -> Result<ExitCode, String> {
             println!("  -> {}", if report.passed() { "PASS" } else { "FAIL" });
             continue;
         }
-        let report = trm::parity::check_fixture(dir, &dev, &backend.to_string())?;
+        let report = trm::parity::check_fixture(dir, &dev, &backend.to_string(), trm::parity::Coverage::Full)?;
         ok &= report.passed();
         if !json {
             println!("{} on {}:", report.fixture, report.backend);

@@ -1,11 +1,20 @@
-//! The SwiGLU gate fused into one vectorised pass for the CPU backend (flex), natively and in
-//! wasm. flex evaluates `silu(gate) * up` as two passes with a scalar `expf` per element, which
-//! costs about a quarter of a Sudoku-MLP inference step; this pass computes
-//! `gate / (1 + exp(-gate)) * up` with a polynomial `exp` that the compiler turns into SIMD code
-//! (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Plain tensors: inference and
-//! the trainer's no-gradient cycles; under autodiff, [`swiglu_tracked`].
+//! Fast paths for the CPU backend (flex), natively and in wasm, where flex's general kernels
+//! leave much of the time on the table. Plain f32 tensors only (inference and the trainer's
+//! no-gradient cycles); each returns `None` otherwise and the caller takes burn's ops.
+//! - The SwiGLU gate in one vectorised pass: flex evaluates `silu(gate) * up` as two passes with
+//!   a scalar `expf` per element (about a quarter of a Sudoku-MLP inference step); this computes
+//!   `gate / (1 + exp(-gate)) * up` with a polynomial `exp` that the compiler turns into SIMD
+//!   code (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Under autodiff,
+//!   [`swiglu_tracked`].
+//! - Attention straight from the fused `qkv_proj` product ([`attention`]): per head, the rotary
+//!   rotation and the 1/√d scale while packing Q and K, two whole-matrix gemm calls around a
+//!   vectorised softmax, the output written in the `[B, S, H·d]` layout `o_proj` reads. flex's
+//!   own attention tiles long sequences into many small gemm calls with a scalar `expf`, and
+//!   the burn ops around it (rotate-half, head split and merge) each copy the tensor.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
+
+use super::layers::Rotary;
 
 /// `silu(gate) * up` for the output of a SwiGLU's `gate_up_proj` (gate the first half of each
 /// row, up the second), or `None` when the tensor is not a plain flex f32 tensor. It reads the
@@ -146,6 +155,181 @@ fn exp(x: f32) -> f32 {
     e * f32::from_bits(biased << 23)
 }
 
+/// Non-causal multi-head attention for the output of a fused `qkv_proj` (`[B, S, 3·H·d]`: Q's
+/// heads, then K's, then V's), rotary positions applied to Q and K when given: returns the heads'
+/// outputs side by side, `[B, S, H·d]`, or `None` when the tensors are not plain flex f32 ones.
+pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Option<Tensor<3>> {
+    let device = qkv.device();
+    if device.is_autodiff() || device != Device::flex() || qkv.dtype() != DType::F32 {
+        return None;
+    }
+    let [b, s, w] = qkv.dims();
+    let d = w / (3 * heads);
+    let in_place = |t: &Tensor<2>| t.clone().try_into_primitive::<burn::backend::Flex>().ok();
+    let tables = match rotary {
+        Some(rot) if rot.cos.dims() == [s, d] && rot.sin.dims() == [s, d] => {
+            Some((in_place(&rot.cos)?, in_place(&rot.sin)?))
+        }
+        Some(_) => return None,
+        None => None,
+    };
+    let tables = match &tables {
+        Some((cos, sin)) => Some((cos.as_slice::<f32>()?, sin.as_slice::<f32>()?)),
+        None => None,
+    };
+    let primitive = qkv.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
+    let src = primitive.as_slice::<f32>()?;
+    let shape = Heads { s, d, heads };
+    let run = |task: usize| shape.head(&src[(task / heads) * s * w..][..s * w], task % heads, tables);
+    let tasks = b * heads;
+    #[cfg(any(feature = "flex", feature = "threads"))]
+    let outputs: Vec<Vec<f32>> = {
+        use rayon::prelude::*;
+        if rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() && tasks > 1 {
+            (0..tasks).into_par_iter().map(run).collect()
+        } else {
+            (0..tasks).map(run).collect()
+        }
+    };
+    #[cfg(not(any(feature = "flex", feature = "threads")))]
+    let outputs: Vec<Vec<f32>> = (0..tasks).map(run).collect();
+    // Heads side by side: row i of head h goes to columns h·d.. of row i.
+    let mut out = vec![0.0f32; b * s * heads * d];
+    for (task, head) in outputs.iter().enumerate() {
+        let (batch, h) = (task / heads, task % heads);
+        for (i, row) in head.chunks_exact(d).enumerate() {
+            out[(batch * s + i) * heads * d + h * d..][..d].copy_from_slice(row);
+        }
+    }
+    Some(Tensor::from_data(TensorData::new(out, [b, s, heads * d]), &device))
+}
+
+/// The sizes of one attention call: sequence, head width, heads.
+struct Heads {
+    s: usize,
+    d: usize,
+    heads: usize,
+}
+
+impl Heads {
+    /// Head `h` of one sequence (`qkv`: its `[S, 3·H·d]` rows): softmax(Q·Kᵀ/√d)·V as `[S, d]`.
+    fn head(&self, qkv: &[f32], h: usize, rotary: Option<(&[f32], &[f32])>) -> Vec<f32> {
+        let Heads { s, d, heads } = *self;
+        let w = 3 * heads * d;
+        let scale = 1.0 / (d as f32).sqrt();
+        let (mut q, mut k) = (vec![0.0f32; s * d], vec![0.0f32; s * d]);
+        for i in 0..s {
+            let row = &qkv[i * w..][..w];
+            let table = rotary.map(|(cos, sin)| (&cos[i * d..][..d], &sin[i * d..][..d]));
+            pack(&row[h * d..][..d], &mut q[i * d..][..d], table, scale);
+            pack(&row[(heads + h) * d..][..d], &mut k[i * d..][..d], table, 1.0);
+        }
+        let mut scores = vec![0.0f32; s * s];
+        let mut out = vec![0.0f32; s * d];
+        // SAFETY: every pointer covers its matrix under the strides given (row-major Q [S, d],
+        // K read as Kᵀ [d, S], scores [S, S], V the rows of `qkv` at column (2H + h)·d, out [S, d]).
+        unsafe {
+            gemm_f32(s, s, d, scores.as_mut_ptr(), s, q.as_ptr(), d, 1, k.as_ptr(), 1, d as isize);
+        }
+        softmax_rows(&mut scores, s);
+        unsafe {
+            let v = qkv.as_ptr().add((2 * heads + h) * d);
+            gemm_f32(s, d, s, out.as_mut_ptr(), d, scores.as_ptr(), s, 1, v, w as isize, 1);
+        }
+        out
+    }
+}
+
+/// One row of Q or K for one head into its packed row: rotate-half rotary when given
+/// (`x·cos + rotate_half(x)·sin`, rotate_half(x) = [−x₂, x₁]), times `scale`.
+fn pack(x: &[f32], out: &mut [f32], rotary: Option<(&[f32], &[f32])>, scale: f32) {
+    let half = x.len() / 2;
+    match rotary {
+        Some((cos, sin)) => {
+            for j in 0..x.len() {
+                let rotated = if j < half { -x[j + half] } else { x[j - half] };
+                out[j] = (x[j] * cos[j] + rotated * sin[j]) * scale;
+            }
+        }
+        None => out.iter_mut().zip(x).for_each(|(o, &v)| *o = v * scale),
+    }
+}
+
+/// dst[m, n] = lhs[m, k] · rhs[k, n] on this thread: `dst` row-major with row stride `dst_rs`,
+/// the operands given by their row and column strides.
+///
+/// # Safety
+/// The pointers must cover the matrices under these strides.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_f32(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    dst_rs: usize,
+    lhs: *const f32,
+    lhs_rs: usize,
+    lhs_cs: isize,
+    rhs: *const f32,
+    rhs_rs: isize,
+    rhs_cs: isize,
+) {
+    unsafe {
+        gemm::gemm(
+            m, n, k, dst, 1, dst_rs as isize, false, lhs, lhs_cs, lhs_rs as isize, rhs, rhs_cs, rhs_rs, 0.0, 1.0,
+            false, false, false, gemm::Parallelism::None,
+        )
+    }
+}
+
+/// Softmax of each `width`-long row in place.
+fn softmax_rows(x: &mut [f32], width: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features `softmax_rows_avx2` is compiled for.
+        return unsafe { softmax_rows_avx2(x, width) };
+    }
+    softmax_rows_generic(x, width)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax_rows_avx2(x: &mut [f32], width: usize) {
+    softmax_rows_generic(x, width)
+}
+
+/// Eight running lanes for the maximum and the sum: the compiler may not reorder a float
+/// reduction by itself, and one lane at a time would not vectorise.
+#[inline(always)]
+fn softmax_rows_generic(x: &mut [f32], width: usize) {
+    const LANES: usize = 8;
+    for row in x.chunks_exact_mut(width) {
+        let mut lanes = [f32::NEG_INFINITY; LANES];
+        let mut chunks = row.chunks_exact(LANES);
+        for c in &mut chunks {
+            for (m, &v) in lanes.iter_mut().zip(c) {
+                *m = if v > *m { v } else { *m };
+            }
+        }
+        let max = chunks.remainder().iter().chain(&lanes).fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let mut sums = [0.0f32; LANES];
+        let mut chunks = row.chunks_exact_mut(LANES);
+        for c in &mut chunks {
+            for (s, v) in sums.iter_mut().zip(c) {
+                *v = exp(*v - max);
+                *s += *v;
+            }
+        }
+        let mut sum: f32 = sums.iter().sum();
+        for v in chunks.into_remainder() {
+            *v = exp(*v - max);
+            sum += *v;
+        }
+        let inv = 1.0 / sum;
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +372,51 @@ mod tests {
         gate_rows(&src, &mut one, inter);
         gate_rows_threaded(&src, &mut split, inter);
         assert_eq!(one, split);
+    }
+
+    #[test]
+    fn attention_equals_burn_ops() {
+        let device = Device::flex();
+        let (b, s, heads, d) = (2, 37, 3, 8);
+        let data: Vec<f32> = (0..b * s * 3 * heads * d).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect();
+        let qkv = Tensor::<3>::from_data(TensorData::new(data, [b, s, 3 * heads * d]), &device);
+        let rotary = Rotary::new(s, d, 10000.0, &device);
+        for rotary in [None, Some(&rotary)] {
+            let fast = attention(&qkv, heads, rotary).expect("a flex f32 tensor");
+            let fast: Vec<f32> = fast.into_data().iter::<f32>().collect();
+            let split = qkv.clone().reshape([b, s, 3 * heads, d]);
+            let part = |i: usize| split.clone().narrow(2, i * heads, heads).swap_dims(1, 2);
+            let (mut q, mut k, v) = (part(0), part(1), part(2));
+            if let Some(rot) = rotary {
+                q = rot.apply(q);
+                k = rot.apply(k);
+            }
+            let want = burn::tensor::module::attention(q, k, v, None, None, Default::default());
+            let want = want.swap_dims(1, 2).reshape([b, s, heads * d]);
+            let want: Vec<f32> = want.into_data().iter::<f32>().collect();
+            let worst = fast.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "rotary {}: worst difference {worst}", rotary.is_some());
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_and_keep_the_order() {
+        // Widths around the 8 lanes, and a row whose exponentials would overflow without the max.
+        for width in [1, 7, 8, 9, 30] {
+            let offset = |i: usize| if i < width { 0.0 } else { 200.0 };
+            let mut x: Vec<f32> = (0..2 * width).map(|i| (i as f32 * 0.37).sin() * 5.0 + offset(i)).collect();
+            let before = x.clone();
+            softmax_rows(&mut x, width);
+            for (row, orig) in x.chunks(width).zip(before.chunks(width)) {
+                let sum: f32 = row.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-5, "width {width}: sum {sum}");
+                let m = orig.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                for (&p, &v) in row.iter().zip(orig) {
+                    let want = ((v - m) as f64).exp() / orig.iter().map(|&u| ((u - m) as f64).exp()).sum::<f64>();
+                    assert!((p as f64 - want).abs() < 1e-6, "width {width}");
+                }
+            }
+        }
     }
 
     #[test]
