@@ -1,7 +1,8 @@
-//! The wasm surface (`src/web/session.rs`) in headless Chromium through wasm-bindgen-test: sessions on
-//! the CPU backend and on WebGPU (SwiftShader) load a converted fixture, stream every pass, agree
-//! with each other and with the native CLI, and turn bad bytes into errors.
-//! Run: `cargo test --release --target wasm32-unknown-unknown --no-default-features --features model --test web`
+//! The wasm surface (`src/web/session.rs`) in headless Chromium through wasm-bindgen-test: a session
+//! on the CPU backend (and on WebGPU, SwiftShader, with the `webgpu` feature) loads a converted
+//! fixture, streams every pass, agrees with the native CLI, and turns bad bytes into errors.
+//! Run: `cargo test --profile web --target wasm32-unknown-unknown --no-default-features --features model --test web`
+//! (`scripts/test.sh` runs it so; the page tests check the WebGPU module against the native CLI).
 #![cfg(target_family = "wasm")]
 
 use std::cell::RefCell;
@@ -79,6 +80,7 @@ async fn cpu_session_matches_the_native_cli() {
     solve_and_check("cpu").await;
 }
 
+#[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_session_matches_the_native_cli() {
     solve_and_check("webgpu").await;
