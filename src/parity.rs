@@ -145,7 +145,7 @@ pub enum Coverage {
     Full,
     /// Teacher-forced only at the last step, when the free run stops short of it: a step runs
     /// the same kernels whatever its carry, and a free-running step that passes compares the same
-    /// outputs from the port's own carry. For backends that take minutes a fixture (wgpu on
+    /// outputs from the port's own carry. For backends that take minutes per fixture (wgpu on
     /// Mesa's lavapipe, a software Vulkan).
     Quick,
 }

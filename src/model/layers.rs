@@ -125,12 +125,12 @@ impl Attention {
         let [b, s, d] = h.dims();
         let heads = self.num_heads;
         let head_dim = d / heads;
-        // [B, S, 3·H, hd]: head slots 0..H are Q, H..2H are K, 2H..3H are V.
         let qkv = self.qkv_proj.forward(h);
         #[cfg(any(feature = "flex", target_family = "wasm"))]
         if let Some(out) = super::cpu::attention(&qkv, heads, rotary) {
             return self.o_proj.forward(out);
         }
+        // [B, S, 3·H, hd]: head slots 0..H are Q, H..2H are K, 2H..3H are V.
         let qkv = qkv.reshape([b, s, 3 * heads, head_dim]);
         let part = |i: usize| qkv.clone().narrow(2, i * heads, heads).swap_dims(1, 2);
         let (mut q, mut k, v) = (part(0), part(1), part(2));
