@@ -275,3 +275,46 @@ proptest! {
         prop_assert!(trm::tasks::data::check_maze_row(&g.to_row()).is_ok());
     }
 }
+
+/// Versions predicted perfectly (each version's own solution) all map back to the solution and
+/// win unanimously; a minority of wrong answers is outvoted, and ties go to the more confident.
+#[test]
+fn dihedral_vote_maps_versions_back() {
+    let g = generate_unique(7, MazeParams { rows: 6, cols: 5, hardness: 0.8 }).unwrap();
+    let side = 7;
+    let vote = DihedralVote::new(&g.puzzle, side).unwrap();
+    let versions = vote.versions();
+    assert_eq!(versions.len(), 8);
+    assert_eq!(versions[0], g.puzzle.to_tokens_on(side).unwrap(), "identity is the maze itself");
+    // Each version of the (trimmed) solution is that version's right answer.
+    let trimmed = DihedralVote::new(&g.solution, side).unwrap();
+    let mut answers = trimmed.versions();
+    let ones = vec![1.0f32; side * side];
+    let conf: Vec<&[f32]> = vec![&ones[..]; 8];
+    let preds: Vec<&[u8]> = answers.iter().map(|a| a.as_slice()).collect();
+    let won = vote.decide(&preds, &conf).unwrap();
+    assert_eq!((won.votes, won.distinct), (8, 1));
+    assert_eq!(vote.canvas_tokens(&won.maze), g.solution.to_tokens_on(side).unwrap());
+
+    // Three versions answer with the bare puzzle (no path): outvoted 5 to 3.
+    for a in answers.iter_mut().take(3) {
+        *a = versions[0].clone();
+    }
+    let preds: Vec<&[u8]> = answers.iter().map(|a| a.as_slice()).collect();
+    let won = vote.decide(&preds, &conf).unwrap();
+    assert_eq!(won.votes, 5);
+    assert!(won.distinct >= 2);
+    assert_eq!(vote.canvas_tokens(&won.maze), g.solution.to_tokens_on(side).unwrap());
+
+    // One vote each: the most confident prediction wins; undecodable ones are skipped.
+    let bad = vec![99u8; side * side];
+    let low = vec![0.5f32; side * side];
+    let solution_rot90 = &trimmed.versions()[1];
+    let preds: Vec<&[u8]> = vec![&versions[0], solution_rot90, &bad, &bad, &bad, &bad, &bad, &bad];
+    let won = vote.decide(&preds, &[&low, &ones]).unwrap();
+    assert_eq!((won.votes, won.distinct), (1, 2));
+    assert_eq!(vote.canvas_tokens(&won.maze), g.solution.to_tokens_on(side).unwrap());
+    assert!(vote.decide(&[&bad[..]; 8], &[]).is_none());
+    // A maze larger than the canvas is an error, not a panic.
+    assert!(DihedralVote::new(&generate_unique(1, MazeParams { rows: 9, cols: 9, hardness: 0.5 }).unwrap().puzzle, 7).is_err());
+}

@@ -33,13 +33,17 @@ pub struct EvalArgs {
     backend: Backend,
     #[arg(long)]
     json: bool,
+    /// Maze only: solve the 8 rotations and mirrors of each maze and score the answer most of
+    /// them agree on (test-time voting, as the reference does for ARC).
+    #[arg(long)]
+    vote: bool,
 }
 
 pub fn run(args: EvalArgs) -> Result<ExitCode, String> {
-    let EvalArgs { model, data, steps, batch, limit, backend, json } = args;
+    let EvalArgs { model, data, steps, batch, limit, backend, json, vote } = args;
     let (net, _, dev) = load_model(&model, backend)?;
     let steps = steps.unwrap_or(net.config.halt_max_steps);
-    let report = eval(&net, &dev, &data, steps, batch, limit, json)?;
+    let report = eval(&net, &dev, &data, steps, batch, limit, json, vote)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
     } else {
@@ -60,6 +64,8 @@ pub struct Tally {
 pub struct EvalReport {
     pub task: &'static str,
     pub steps: usize,
+    /// Whether each maze's answer was voted over its 8 dihedral versions.
+    pub voted: bool,
     pub all: Tally,
     /// Sudoku: by difficulty grade.
     pub by_grade: BTreeMap<String, Tally>,
@@ -67,6 +73,7 @@ pub struct EvalReport {
 }
 
 /// Exact accuracy of a model on a CSV data file (Sudoku or maze), after `steps` steps.
+#[allow(clippy::too_many_arguments)]
 pub fn eval(
     model: &Trm,
     device: &Device,
@@ -75,10 +82,14 @@ pub fn eval(
     batch_size: usize,
     limit: Option<usize>,
     quiet: bool,
+    vote: bool,
 ) -> Result<EvalReport, String> {
     let text = read_text(data)?;
     let task = trm::tasks::data::detect_task(&text).map_err(|e| e.to_string())?;
     check_task(model, task)?;
+    if vote && task != Task::Maze {
+        return Err("--vote takes a maze model and maze data".into());
+    }
     // (question tokens, answer tokens, grade label)
     let mut rows: Vec<(Vec<u32>, Vec<u8>, Option<String>)> = match task {
         Task::Sudoku => sudoku::parse_csv(&text)
@@ -122,16 +133,40 @@ pub fn eval(
         ProgressStyle::with_template("{bar:40} {pos}/{len} puzzles, {per_sec}, eta {eta}").expect("valid template"),
     );
     let start = std::time::Instant::now();
-    let mut report = EvalReport { task: task.name(), steps, all: Tally::default(), by_grade: BTreeMap::new(), seconds: 0.0 };
+    let mut report = EvalReport { task: task.name(), steps, voted: vote, all: Tally::default(), by_grade: BTreeMap::new(), seconds: 0.0 };
     let options = SolveOptions { max_steps: steps, stop_on_halt: false, inner: false };
     let seq = model.config.seq_len;
     for chunk in rows.chunks(batch_size.max(1)) {
-        let questions: Vec<Vec<u32>> = chunk.iter().map(|r| r.0.clone()).collect();
+        let votes: Vec<maze::DihedralVote> = if vote {
+            let side = maze::canvas_side(seq).ok_or("not a maze canvas")?;
+            let each = |q: &Vec<u32>| {
+                maze::Maze::from_canvas_tokens(&tokens_u8(q)).and_then(|m| maze::DihedralVote::new(&m, side))
+            };
+            chunk.iter().map(|r| each(&r.0)).collect::<Result<_, _>>().map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
+        let questions: Vec<Vec<u32>> = if vote {
+            votes.iter().flat_map(|v| v.versions()).map(|t| tokens_u32(&t)).collect()
+        } else {
+            chunk.iter().map(|r| r.0.clone()).collect()
+        };
         let batch = Batch::new(&questions, &[], model).map_err(|e| e.to_string())?;
         let last = Recursion::new(model, &batch, options, device).run(|_| {})?;
         let end = last.iter().find(|p| p.inner.is_none()).ok_or("no pass")?;
         for (i, (q, answer, grade)) in chunk.iter().enumerate() {
-            let pred = tokens_u8(&end.tokens[i * seq..(i + 1) * seq]);
+            let pred = match votes.get(i) {
+                Some(v) => {
+                    let rows = 8 * i..8 * (i + 1);
+                    let preds: Vec<&[u32]> = rows.clone().map(|r| &end.tokens[r * seq..(r + 1) * seq]).collect();
+                    let preds: Vec<Vec<u8>> = preds.into_iter().map(tokens_u8).collect();
+                    let conf: Vec<&[f32]> = rows.map(|r| &end.confidence[r * seq..(r + 1) * seq]).collect();
+                    let refs: Vec<&[u8]> = preds.iter().map(|p| p.as_slice()).collect();
+                    // No decodable answer at all: the identity version's raw tokens stand.
+                    v.decide(&refs, &conf).map(|w| v.canvas_tokens(&w.maze)).unwrap_or_else(|| preds[0].clone())
+                }
+                None => tokens_u8(&end.tokens[i * seq..(i + 1) * seq]),
+            };
             let exact = pred == *answer;
             let shortest = task == Task::Maze && {
                 let puzzle = maze::Maze::from_canvas_tokens(&tokens_u8(q)).map_err(|e| e.to_string())?;
@@ -156,10 +191,11 @@ pub fn eval(
 pub fn print_eval(r: &EvalReport) {
     let pct = |n: usize, d: usize| if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 };
     println!(
-        "{}: {} puzzles, {} steps, exact accuracy {:.2}% ({}/{}){} in {:.1} s",
+        "{}: {} puzzles, {} steps{}, exact accuracy {:.2}% ({}/{}){} in {:.1} s",
         r.task,
         r.all.total,
         r.steps,
+        if r.voted { ", voted over 8 rotations and mirrors" } else { "" },
         pct(r.all.exact, r.all.total),
         r.all.exact,
         r.all.total,

@@ -512,6 +512,90 @@ pub fn judge_tokens(puzzle: &Maze, tokens: &[u8], label: Option<&Maze>) -> Verdi
 }
 
 // ---------------------------------------------------------------------------------------------
+// Voting
+
+/// Test-time voting over a maze's 8 dihedral versions, as the reference votes over augmented
+/// versions for ARC: the model solves every rotation and mirror of the maze, each answer is
+/// turned back, and the grid most versions agree on wins. Each version sits at the canvas's
+/// top-left like the training mazes (trailing wall rows and columns, the padding of a smaller
+/// maze, are trimmed first).
+#[derive(Debug, Clone)]
+pub struct DihedralVote {
+    puzzle: Maze,
+    side: usize,
+}
+
+/// The voted answer: a maze the shape of the trimmed puzzle, and how many versions gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoteWinner {
+    pub maze: Maze,
+    pub votes: usize,
+    /// Distinct answers among the versions.
+    pub distinct: usize,
+}
+
+impl DihedralVote {
+    /// `puzzle` on a `side`×`side` model canvas; an error when it does not fit.
+    pub fn new(puzzle: &Maze, side: usize) -> Result<DihedralVote> {
+        let puzzle = puzzle.on_canvas(side)?;
+        let (mut rows, mut cols) = (1, 1);
+        for r in 0..side {
+            for c in 0..side {
+                if puzzle.cells[r * side + c] != Cell::Wall {
+                    rows = rows.max(r + 1);
+                    cols = cols.max(c + 1);
+                }
+            }
+        }
+        Ok(DihedralVote { puzzle: puzzle.cropped(rows, cols)?, side })
+    }
+
+    /// Model tokens of the 8 versions, in [`Dihedral::ALL`] order.
+    pub fn versions(&self) -> Vec<Vec<u8>> {
+        Dihedral::ALL
+            .iter()
+            .map(|&t| self.puzzle.transform(t).to_tokens_on(self.side).expect("a transform of a square canvas fits it"))
+            .collect()
+    }
+
+    /// The winner among the versions' predicted canvases (`predictions[i]` answers
+    /// `versions()[i]`): most votes, ties broken by the higher summed log confidence
+    /// (`confidence[i]`: the per-cell probabilities of that prediction). None when no prediction
+    /// decodes as a maze.
+    pub fn decide(&self, predictions: &[&[u8]], confidence: &[&[f32]]) -> Option<VoteWinner> {
+        let mut candidates: Vec<(Maze, usize, f64)> = Vec::new();
+        for (i, (&t, tokens)) in Dihedral::ALL.iter().zip(predictions).enumerate() {
+            let (rows, cols) = t.output_shape(self.puzzle.rows, self.puzzle.cols);
+            let Some(back) = Maze::from_canvas_tokens(tokens)
+                .and_then(|m| m.cropped(rows, cols))
+                .ok()
+                .map(|m| m.transform(t.inverse()))
+            else {
+                continue;
+            };
+            let score: f64 = confidence.get(i).map_or(0.0, |c| c.iter().map(|&p| (p.max(1e-30) as f64).ln()).sum());
+            match candidates.iter_mut().find(|c| c.0 == back) {
+                Some(c) => {
+                    c.1 += 1;
+                    c.2 = c.2.max(score);
+                }
+                None => candidates.push((back, 1, score)),
+            }
+        }
+        let distinct = candidates.len();
+        candidates
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(a.2.total_cmp(&b.2)))
+            .map(|(maze, votes, _)| VoteWinner { maze, votes, distinct })
+    }
+
+    /// A winner back on the model canvas, comparable with the labels and the single answer.
+    pub fn canvas_tokens(&self, winner: &Maze) -> Vec<u8> {
+        winner.to_tokens_on(self.side).expect("the trimmed puzzle's shape fits the canvas")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Generation
 
 /// Generator settings.
