@@ -157,6 +157,17 @@ fn data_gen_check_and_eval_agree() {
     let check = json(&trm(&["data", "check", arg(&maze_csv), "--json"]));
     assert_eq!((check["task"].as_str(), check["passed"].as_u64()), (Some("maze"), Some(3)));
     fails_with(&trm(&["data", "gen", "maze", "--size", "9by9", "-o", arg(&maze_csv)]), "expected N or ROWSxCOLS");
+
+    // Voting: the shipped maze model on mazes that fit its 7x7 canvas; sudoku data is refused.
+    let small = dir.join("maze7.csv");
+    let o = trm(&["data", "gen", "maze", "--count", "4", "--size", "7", "--seed", "5", "-o", arg(&small)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let maze_model = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/maze-tiny.safetensors");
+    let voted = json(&trm(&["eval", "--model", maze_model, "--data", arg(&small), "--vote", "--json"]));
+    assert_eq!((voted["task"].as_str(), voted["voted"].as_bool()), (Some("maze"), Some(true)));
+    assert_eq!(voted["all"]["total"], 4);
+    assert!(voted["all"]["exact"].as_u64().unwrap() <= voted["all"]["valid_shortest"].as_u64().unwrap());
+    fails_with(&trm(&["eval", "--model", model, "--data", arg(&csv), "--vote"]), "--vote takes a maze model");
 }
 
 #[test]
