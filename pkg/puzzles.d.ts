@@ -98,6 +98,18 @@ export declare function arcVote(
   haltProbs: ArrayLike<number>,
 ): Ballot[];
 
+/** Maze: the 8 rotations and mirrors of a maze's canvas tokens as one batch (the maze first). */
+export declare function mazeVersions(tokens: ArrayLike<number>): Uint32Array;
+
+export interface MazeBallot {
+  /** The answer's canvas tokens, in the maze's own frame. */
+  tokens: number[];
+  votes: number;
+}
+
+/** Maze: the vote over one batch of `mazeVersions`, best first. */
+export declare function mazeVote(tokens: ArrayLike<number>, predictions: ArrayLike<number>, confidence: ArrayLike<number>): MazeBallot[];
+
 export declare function galleryEntries(task: Task, json: string): GalleryEntry[];
 
 export declare const LEVELS: { sudoku: string[]; maze: string[] };

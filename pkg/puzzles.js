@@ -80,6 +80,22 @@ export function arcVote(names, puzzleIds, inputText, predictions, haltProbs) {
   return codec.arcVote(names, Uint32Array.from(puzzleIds), inputText, Uint32Array.from(predictions), Float32Array.from(haltProbs));
 }
 
+/**
+ * Maze: the 8 rotations and mirrors of a maze's model canvas `tokens`, the maze itself first,
+ * as one batch: 8 canvases in a Uint32Array.
+ */
+export function mazeVersions(tokens) {
+  return Uint32Array.from(codec.mazeVersions(Uint32Array.from(tokens)));
+}
+
+/**
+ * Maze: the vote over one batch of `mazeVersions` — each prediction turned back to the maze's
+ * frame — as [{ tokens, votes }] on the maze's canvas, best first (ties: the more confident).
+ */
+export function mazeVote(tokens, predictions, confidence) {
+  return codec.mazeVote(Uint32Array.from(tokens), Uint32Array.from(predictions), Float32Array.from(confidence));
+}
+
 /** The entries of a gallery file's text: [{ id, test, name, text, solution, train }]. */
 export function galleryEntries(task, json) {
   return codec.galleryEntries(task, json);

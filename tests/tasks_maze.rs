@@ -292,8 +292,10 @@ fn dihedral_vote_maps_versions_back() {
     let ones = vec![1.0f32; side * side];
     let conf: Vec<&[f32]> = vec![&ones[..]; 8];
     let preds: Vec<&[u8]> = answers.iter().map(|a| a.as_slice()).collect();
-    let won = vote.decide(&preds, &conf).unwrap();
-    assert_eq!((won.votes, won.distinct), (8, 1));
+    let ranked = vote.ranked(&preds, &conf);
+    assert_eq!(ranked.len(), 1);
+    let won = &ranked[0];
+    assert_eq!(won.votes, 8);
     assert_eq!(vote.canvas_tokens(&won.maze), g.solution.to_tokens_on(side).unwrap());
 
     // Three versions answer with the bare puzzle (no path): outvoted 5 to 3.
@@ -301,9 +303,10 @@ fn dihedral_vote_maps_versions_back() {
         *a = versions[0].clone();
     }
     let preds: Vec<&[u8]> = answers.iter().map(|a| a.as_slice()).collect();
-    let won = vote.decide(&preds, &conf).unwrap();
+    let ranked = vote.ranked(&preds, &conf);
+    let won = &ranked[0];
     assert_eq!(won.votes, 5);
-    assert!(won.distinct >= 2);
+    assert!(ranked.len() >= 2 && ranked[1..].iter().all(|c| c.votes < 5));
     assert_eq!(vote.canvas_tokens(&won.maze), g.solution.to_tokens_on(side).unwrap());
 
     // One vote each: the most confident prediction wins; undecodable ones are skipped.
@@ -311,10 +314,27 @@ fn dihedral_vote_maps_versions_back() {
     let low = vec![0.5f32; side * side];
     let solution_rot90 = &trimmed.versions()[1];
     let preds: Vec<&[u8]> = vec![&versions[0], solution_rot90, &bad, &bad, &bad, &bad, &bad, &bad];
-    let won = vote.decide(&preds, &[&low, &ones]).unwrap();
-    assert_eq!((won.votes, won.distinct), (1, 2));
+    let ranked = vote.ranked(&preds, &[&low, &ones]);
+    assert_eq!(ranked.iter().map(|c| c.votes).collect::<Vec<_>>(), [1, 1]);
+    let won = &ranked[0];
     assert_eq!(vote.canvas_tokens(&won.maze), g.solution.to_tokens_on(side).unwrap());
-    assert!(vote.decide(&[&bad[..]; 8], &[]).is_none());
+    assert!(vote.ranked(&[&bad[..]; 8], &[]).is_empty());
     // A maze larger than the canvas is an error, not a panic.
     assert!(DihedralVote::new(&generate_unique(1, MazeParams { rows: 9, cols: 9, hardness: 0.5 }).unwrap().puzzle, 7).is_err());
+}
+
+/// The codecs' form of the vote (what the page calls): flat batches in, ballots on the canvas out.
+#[test]
+fn maze_vote_over_flat_batches() {
+    use trm::tasks::puzzle::maze_vote;
+    let g = generate_unique(11, MazeParams { rows: 5, cols: 7, hardness: 0.6 }).unwrap();
+    let side = 7;
+    let input = g.puzzle.to_tokens_on(side).unwrap();
+    let answers: Vec<u8> = DihedralVote::new(&g.solution, side).unwrap().versions().concat();
+    let conf = vec![0.9f32; 8 * side * side];
+    let ballots = maze_vote(&input, &answers, &conf).unwrap();
+    assert_eq!(ballots.len(), 1);
+    assert_eq!((ballots[0].votes, &ballots[0].tokens), (8, &g.solution.to_tokens_on(side).unwrap()));
+    assert!(maze_vote(&input, &answers[..side * side], &conf).is_err(), "one version for eight");
+    assert!(maze_vote(&input[..48], &answers[..8 * 48], &conf[..8 * 48]).is_err(), "not a square canvas");
 }

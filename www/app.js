@@ -6,7 +6,7 @@ import { prepCanvas, drawTokens, drawHalt, drawHeat, drawTicks, changedCells, ar
 import { wireEditor, syncAriaGrid, ARC_COLOUR_NAMES } from "./editor.js";
 import { readParams, viewHash } from "./url-state.js";
 import { parseModelList, describeInfo, cardSummary, cardSolvedTasks, aboutModel, fmtMs, fmtP, fmtMB } from "./models.js";
-import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, editPuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge, arcVersions, arcVote } from "./pkg/puzzles.js";
+import { TASKS, LEVELS, loadPuzzles, taskOf, encodePuzzle, editPuzzle, puzzleText, sudokuConflicts, galleryEntries, randomPuzzle, judge, arcVersions, arcVote, mazeVersions, mazeVote } from "./pkg/puzzles.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -337,13 +337,14 @@ function drawLatent(run, index, extent) {
   $("latent-canvas").setAttribute("aria-label", `${mode === "latent" ? "Size" : "Change"} of the latent state per cell at step ${p.step}, from ${lo.toFixed(2)} to ${hi.toFixed(2)}`);
 }
 
-/** ARC voting: the answers of every version at the last step up to pass `index`, mapped back,
- * with their votes, and the pass@2 verdict when the answer is known. */
+/** Voting: the answers of every version at the last step up to pass `index`, mapped back,
+ * with their votes, and the verdict when the answer is known (ARC: pass@2). */
 function showVotes(run, index) {
   const fig = $("votes-figure");
   const p = run.vote && run.passes.slice(0, index + 1).reverse().find((q) => !q.inner);
   fig.hidden = !p;
   if (!p) return;
+  if (run.vote.task === "maze") return showMazeVotes(run, p);
   const v = run.vote;
   let ballots;
   try {
@@ -372,6 +373,36 @@ function showVotes(run, index) {
   const cast = ballots.reduce((n, b) => n + b.votes, 0);
   const verdict = !answer ? "" : rank >= 0 && rank < 2 ? ` ✓ The answer is candidate ${rank + 1}: right at pass@2.` : ` ✗ The answer is not among the top two${rank >= 0 ? ` (it is candidate ${rank + 1})` : ""}.`;
   $("vote-caption").textContent = `Votes at step ${p.step}: ${v.puzzleIds.length} versions of ${v.base} (rotated, mirrored, recoloured), mapped back; ${cast} cast a grid, ${ballots.length} distinct.${verdict}`;
+}
+
+/** Maze voting: the 8 rotated and mirrored versions' answers at step `p`, turned back. The top
+ * candidate is the model's voted answer, judged like a single one. */
+function showMazeVotes(run, p) {
+  let ballots;
+  try {
+    ballots = mazeVote(run.vote.input, p.tokens, p.confidence);
+  } catch (e) {
+    $("vote-caption").textContent = `No vote: ${e.message}`;
+    return $("vote-list").replaceChildren();
+  }
+  const { rows, cols } = run.shape;
+  const verdicts = ballots.map((b) => judge("maze", run.input, b.tokens, rows, cols, run.answer));
+  $("vote-list").replaceChildren(
+    ...ballots.slice(0, 3).map((b, k) => {
+      const f = document.createElement("figure");
+      if (verdicts[k].correct ?? verdicts[k].valid) f.className = "right";
+      const canvas = document.createElement("canvas");
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", `Candidate ${k + 1}, ${b.votes} votes:\n${puzzleText("maze", b.tokens, rows, cols)}`);
+      drawTokens(canvas, "maze", b.tokens, { input: run.input, extent: run.shape, size: 110 });
+      const cap = document.createElement("figcaption");
+      cap.textContent = `#${k + 1}: ${b.votes} vote${b.votes === 1 ? "" : "s"}`;
+      f.append(canvas, cap);
+      return f;
+    }),
+  );
+  const top = verdicts[0]?.summary ? ` The voted answer (#1): ${verdicts[0].summary}` : "";
+  $("vote-caption").textContent = `Votes at step ${p.step}: the maze solved in 8 versions (rotated, mirrored), each answer turned back; ${ballots.length} distinct.${top}`;
 }
 
 /** Play the passes from the one on view (from the start when at the end), one per tick. */
@@ -1018,15 +1049,21 @@ function continueSolve() {
   return solveCurrent({ resume: true, maxSteps: Math.min(MAX_STEPS, done + 16) });
 }
 
-/** ARC with voting on: every version of the task the model learned, as one batch; else null. */
+/** Voting on, as one batch: for ARC every version of the task the model learned, for a maze its
+ * 8 rotations and mirrors; else null. */
 function voteBatch(puzzle) {
+  if (!$("opt-vote").checked) return null;
+  if (puzzle.task === "maze") {
+    const input = Uint32Array.from(puzzle.tokens);
+    return { task: "maze", input, tokens: mazeVersions(input), puzzleIds: [] };
+  }
   const names = state.info?.puzzleIdentifiers;
-  if (puzzle.task !== "arc" || !$("opt-vote").checked || !Array.isArray(names)) return null;
+  if (puzzle.task !== "arc" || !Array.isArray(names)) return null;
   const base = String(names[puzzle.puzzleId] ?? "").split("|||")[0];
   if (!base || base === "<blank>") return null;
   const text = puzzleText("arc", puzzle.tokens);
   const v = arcVersions(names, base, text, puzzle.tokens.length);
-  return v.puzzleIds.length > 1 ? { ...v, names, text, base } : null;
+  return v.puzzleIds.length > 1 ? { ...v, task: "arc", names, text, base } : null;
 }
 
 async function solveCurrent({ resume = false, maxSteps = null } = {}) {

@@ -163,7 +163,7 @@ pub fn eval(
                     let conf: Vec<&[f32]> = rows.map(|r| &end.confidence[r * seq..(r + 1) * seq]).collect();
                     let refs: Vec<&[u8]> = preds.iter().map(|p| p.as_slice()).collect();
                     // No decodable answer at all: the identity version's raw tokens stand.
-                    v.decide(&refs, &conf).map(|w| v.canvas_tokens(&w.maze)).unwrap_or_else(|| preds[0].clone())
+                    v.ranked(&refs, &conf).first().map(|w| v.canvas_tokens(&w.maze)).unwrap_or_else(|| preds[0].clone())
                 }
                 None => tokens_u8(&end.tokens[i * seq..(i + 1) * seq]),
             };

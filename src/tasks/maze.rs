@@ -525,13 +525,13 @@ pub struct DihedralVote {
     side: usize,
 }
 
-/// The voted answer: a maze the shape of the trimmed puzzle, and how many versions gave it.
+/// One distinct answer of a vote: a maze the shape of the trimmed puzzle, in its frame.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VoteWinner {
+pub struct Candidate {
     pub maze: Maze,
     pub votes: usize,
-    /// Distinct answers among the versions.
-    pub distinct: usize,
+    /// The highest summed log probability of the cells among the versions that gave it.
+    pub log_confidence: f64,
 }
 
 impl DihedralVote {
@@ -558,12 +558,12 @@ impl DihedralVote {
             .collect()
     }
 
-    /// The winner among the versions' predicted canvases (`predictions[i]` answers
-    /// `versions()[i]`): most votes, ties broken by the higher summed log confidence
-    /// (`confidence[i]`: the per-cell probabilities of that prediction). None when no prediction
-    /// decodes as a maze.
-    pub fn decide(&self, predictions: &[&[u8]], confidence: &[&[f32]]) -> Option<VoteWinner> {
-        let mut candidates: Vec<(Maze, usize, f64)> = Vec::new();
+    /// The distinct answers among the versions' predicted canvases (`predictions[i]` answers
+    /// `versions()[i]`), best first: most votes, ties broken by the higher summed log
+    /// confidence (`confidence[i]`: the per-cell probabilities of that prediction). Predictions
+    /// that do not decode as a maze cast no vote.
+    pub fn ranked(&self, predictions: &[&[u8]], confidence: &[&[f32]]) -> Vec<Candidate> {
+        let mut candidates: Vec<Candidate> = Vec::new();
         for (i, (&t, tokens)) in Dihedral::ALL.iter().zip(predictions).enumerate() {
             let (rows, cols) = t.output_shape(self.puzzle.rows, self.puzzle.cols);
             let Some(back) = Maze::from_canvas_tokens(tokens)
@@ -574,24 +574,21 @@ impl DihedralVote {
                 continue;
             };
             let score: f64 = confidence.get(i).map_or(0.0, |c| c.iter().map(|&p| (p.max(1e-30) as f64).ln()).sum());
-            match candidates.iter_mut().find(|c| c.0 == back) {
+            match candidates.iter_mut().find(|c| c.maze == back) {
                 Some(c) => {
-                    c.1 += 1;
-                    c.2 = c.2.max(score);
+                    c.votes += 1;
+                    c.log_confidence = c.log_confidence.max(score);
                 }
-                None => candidates.push((back, 1, score)),
+                None => candidates.push(Candidate { maze: back, votes: 1, log_confidence: score }),
             }
         }
-        let distinct = candidates.len();
+        candidates.sort_by(|a, b| b.votes.cmp(&a.votes).then(b.log_confidence.total_cmp(&a.log_confidence)));
         candidates
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(a.2.total_cmp(&b.2)))
-            .map(|(maze, votes, _)| VoteWinner { maze, votes, distinct })
     }
 
-    /// A winner back on the model canvas, comparable with the labels and the single answer.
-    pub fn canvas_tokens(&self, winner: &Maze) -> Vec<u8> {
-        winner.to_tokens_on(self.side).expect("the trimmed puzzle's shape fits the canvas")
+    /// An answer back on the model canvas, comparable with the labels and a single prediction.
+    pub fn canvas_tokens(&self, answer: &Maze) -> Vec<u8> {
+        answer.to_tokens_on(self.side).expect("the trimmed puzzle's shape fits the canvas")
     }
 }
 

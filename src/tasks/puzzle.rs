@@ -257,6 +257,36 @@ pub fn arc_vote(names: &[String], puzzle_ids: &[usize], input: &arc::Grid, predi
         .collect())
 }
 
+/// One distinct answer of a maze vote ([`maze::DihedralVote`]), back on the model canvas.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MazeBallot {
+    /// The answer's canvas tokens, in the original frame.
+    pub tokens: Vec<u8>,
+    pub votes: usize,
+}
+
+/// The vote over a batch of a maze's 8 versions (`DihedralVote::versions` of the canvas
+/// `input`): `predictions` and `confidence` hold one canvas per version, in that order.
+pub fn maze_vote(input: &[u8], predictions: &[u8], confidence: &[f32]) -> Result<Vec<MazeBallot>> {
+    let seq = input.len();
+    if seq == 0 || predictions.len() != 8 * seq || confidence.len() != 8 * seq {
+        return Err(TaskError::invalid(format!(
+            "8 versions of {seq} cells do not match {} prediction tokens and {} confidences",
+            predictions.len(),
+            confidence.len()
+        )));
+    }
+    let side = canvas_side(seq).ok_or_else(|| TaskError::invalid(format!("{seq} tokens are not a square maze canvas")))?;
+    let vote = maze::DihedralVote::new(&maze::Maze::from_canvas_tokens(input)?, side)?;
+    let predictions: Vec<&[u8]> = predictions.chunks(seq).collect();
+    let confidence: Vec<&[f32]> = confidence.chunks(seq).collect();
+    Ok(vote
+        .ranked(&predictions, &confidence)
+        .into_iter()
+        .map(|c| MazeBallot { tokens: vote.canvas_tokens(&c.maze), votes: c.votes })
+        .collect())
+}
+
 /// Tokens as the runtime passes them (`u32`) to the codecs' bytes; anything above 255 is out of
 /// every vocabulary and becomes 255, which decodes as invalid.
 pub fn tokens_u8(tokens: &[u32]) -> Vec<u8> {

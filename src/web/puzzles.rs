@@ -174,3 +174,22 @@ pub fn arc_vote(names: Vec<String>, puzzle_ids: &[u32], input_text: &str, predic
     let ballots = puzzle::arc_vote(&names, &ids, &arc_grid(input_text)?, &tokens_u8(predictions), halt_probs).map_err(js_err)?;
     to_js(&ballots)
 }
+
+/// The 8 rotations and mirrors of a maze's model canvas `tokens`, as one batch (the maze itself
+/// first): 8 canvases one after another.
+#[wasm_bindgen(js_name = mazeVersions)]
+pub fn maze_versions(tokens: &[u32]) -> Result<Vec<u32>, JsError> {
+    let side = crate::tasks::canvas_side(tokens.len())
+        .ok_or_else(|| js_err(format!("{} tokens are not a square maze canvas", tokens.len())))?;
+    let maze = maze::Maze::from_canvas_tokens(&tokens_u8(tokens)).map_err(js_err)?;
+    let vote = maze::DihedralVote::new(&maze, side).map_err(js_err)?;
+    Ok(vote.versions().iter().flat_map(|v| tokens_u32(v)).collect())
+}
+
+/// The vote over one batch of [`maze_versions`]: `[{tokens, votes}]`, best first, each answer
+/// on the maze's canvas in its own frame.
+#[wasm_bindgen(js_name = mazeVote)]
+pub fn maze_vote(tokens: &[u32], predictions: &[u32], confidence: &[f32]) -> Result<JsValue, JsError> {
+    let ballots = puzzle::maze_vote(&tokens_u8(tokens), &tokens_u8(predictions), confidence).map_err(js_err)?;
+    to_js(&ballots)
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { WWW } from "./helpers.mjs";
-import { loadPuzzles, editPuzzle, puzzleCell, arcVersions, arcVote } from "../../www/pkg/puzzles.js";
+import { loadPuzzles, editPuzzle, puzzleCell, arcVersions, arcVote, mazeVersions, mazeVote, encodePuzzle, puzzleText } from "../../www/pkg/puzzles.js";
 import { cellAt, strokeFor, keyEdit, describeCell } from "../../www/editor.js";
 
 const WASM = path.join(WWW, "pkg", "wasm", "trm_tasks_bg.wasm");
@@ -72,4 +72,20 @@ test("ARC votes: the versions of a task as one batch, and their vote in the orig
   const both = [...canvas(["3", "4"]), ...canvas(["4", "3"])];
   assert.deepEqual(arcVote(names, v.puzzleIds, "12\n00", both, [0.5, 1]), [{ text: "3\n4\n", votes: 2, confidence: 0.75 }]);
   assert.throws(() => arcVote(names, [2, 3], "12\n00", both, [0.5, 1]), /two tasks/);
+});
+
+test("maze votes: 8 rotations and mirrors as one batch, answers turned back to the maze's frame", () => {
+  const maze = encodePuzzle("maze", "#####\n#S  #\n### #\n#G  #\n#####\n", 49);
+  const solved = encodePuzzle("maze", "#####\n#Soo#\n###o#\n#Goo#\n#####\n", 49);
+  const versions = mazeVersions(maze.tokens);
+  assert.equal(versions.length, 8 * 49);
+  assert.deepEqual(Array.from(versions.slice(0, 49)), Array.from(maze.tokens), "the maze itself first");
+  // Every version answered with its own turn of the solution: one candidate, 8 votes.
+  const answers = mazeVersions(solved.tokens);
+  const ballots = mazeVote(maze.tokens, answers, new Float32Array(8 * 49).fill(0.9));
+  assert.equal(ballots.length, 1);
+  assert.equal(ballots[0].votes, 8);
+  assert.equal(puzzleText("maze", ballots[0].tokens, 5, 5), puzzleText("maze", solved.tokens, 5, 5));
+  assert.throws(() => mazeVote(maze.tokens, answers.slice(0, 49), new Float32Array(49)), /8 versions/);
+  assert.throws(() => mazeVersions(new Uint32Array(48)), /not a square/);
 });

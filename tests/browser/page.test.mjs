@@ -697,6 +697,15 @@ test("a maze model on a 7x7 canvas: the page offers mazes that fit it and marks 
       assert.deepEqual((await rows()).map((r) => r.length), Array(7).fill(7));
       await page.click("#solve-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      // Voting (on by default): the maze's 8 rotations and mirrors ran as one batch and voted.
+      assert.equal(await page.evaluate(() => window.trmApp.state.run.rows), 8);
+      assert.equal(await page.isVisible("#votes-figure"), true);
+      assert.match(await page.textContent("#vote-caption"), /^Votes at step 3: the maze solved in 8 versions .* \d+ distinct\./);
+      await page.uncheck("#opt-vote");
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trmApp.state.run.rows), 1);
+      assert.equal(await page.isVisible("#votes-figure"), false);
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();

@@ -1,6 +1,6 @@
 // Compiled by the tests (tsc --noEmit) against the declarations, so they stay true to the API.
 import { TrmClient, TrmError, type Pass, type ModelInfo } from "../../pkg/trm-client.js";
-import { loadPuzzles, encodePuzzle, puzzleText, judge, editPuzzle, arcVersions, arcVote, TASKS, type Encoded, type Ballot } from "../../pkg/puzzles.js";
+import { loadPuzzles, encodePuzzle, puzzleText, judge, editPuzzle, arcVersions, arcVote, mazeVersions, mazeVote, TASKS, type Encoded, type Ballot, type MazeBallot } from "../../pkg/puzzles.js";
 
 export async function demo(): Promise<string> {
   await loadPuzzles();
@@ -17,5 +17,9 @@ export async function demo(): Promise<string> {
   const edited: string = editPuzzle("arc", "12\n34", { op: "fill", row: 0, col: 0, symbol: "5" });
   const versions = arcVersions(info.puzzleIdentifiers ?? [], "6d0aefbc", edited, info.config.seq_len);
   const ballots: Ballot[] = arcVote(info.puzzleIdentifiers ?? [], versions.puzzleIds, edited, more.tokens, more.haltProb);
-  return `${backend} ${passes.length} ${v.summary} ${puzzleText("sudoku", result.tokens)} ${ballots[0]?.votes}`;
+  const maze: Encoded = encodePuzzle("maze", "#S G#", 49);
+  const mazeBatch: Uint32Array = mazeVersions(maze.tokens);
+  const solved = await trm.solve({ tokens: mazeBatch }, null, { maxSteps: 16 });
+  const mazeBallots: MazeBallot[] = mazeVote(maze.tokens, solved.tokens, solved.confidence);
+  return `${backend} ${passes.length} ${v.summary} ${puzzleText("sudoku", result.tokens)} ${ballots[0]?.votes} ${mazeBallots[0]?.votes}`;
 }
