@@ -96,6 +96,39 @@ fn a_tiny_run_exports_a_model_that_trm_eval_reads() {
     std::fs::remove_dir_all(&out).ok();
 }
 
+/// A maze run's final evaluation also votes over each maze's 8 rotations and mirrors; the card
+/// shows it, and `trm eval --vote` measures the same on the held-out file.
+#[test]
+fn a_maze_run_scores_the_vote_as_trm_eval_does() {
+    let out = temp("maze");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/runs/maze-tiny/train_config.json")).unwrap())
+            .unwrap();
+    cfg["arch"]["hidden_size"] = 16.into();
+    cfg["arch"]["puzzle_emb_ndim"] = 16.into();
+    for (k, v) in [("total_steps", 3), ("batch_size", 8), ("eval_every", 1000), ("eval_per_band", 2), ("final_eval_per_band", 6)] {
+        cfg[k] = v.into();
+    }
+    let path = out.join("maze.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let run = out.join("run");
+    let o = trm(&["train", "--task", "maze", "--config", arg(&path), "--out", arg(&run), "--threads", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("run.card.json")).unwrap()).unwrap();
+    let md = std::fs::read_to_string(run.join("run.md")).unwrap();
+    assert!(md.contains("| band | puzzles | exact | exact, voted | per cell |"), "{md}");
+    let o = trm(&["eval", "--model", arg(&run.join("run.safetensors")), "--data", arg(&run.join("heldout.csv")), "--vote", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for band in card["accuracy"].as_array().unwrap() {
+        let name = band["band"].as_str().unwrap();
+        assert_eq!(band["puzzles"], 6);
+        assert!(band["voted_exact"].is_u64(), "{band}");
+        assert_eq!(report["by_grade"][name]["exact"], band["voted_exact"], "{name}: {report}");
+    }
+}
+
 #[test]
 fn bad_configurations_and_folders_are_clear_errors() {
     let dir = temp("bad");

@@ -84,8 +84,12 @@ export function accuracyText(c) {
     const solved = solvedTasks(c);
     return `Held-out test outputs right at pass@2 after ${c.eval_steps} steps: ${solved.length} of ${c.accuracy.length} tasks${solved.length ? ` (${solved.join(", ")})` : ""}.`;
   }
-  const bands = c.accuracy.map((b) => `${b.band} ${((100 * b.exact) / Math.max(1, b.puzzles)).toFixed(1)}%`).join(", ");
-  return `Held-out exact accuracy after ${c.eval_steps} steps: ${bands}.`;
+  const pct = (n, b) => `${((100 * n) / Math.max(1, b.puzzles)).toFixed(1)}%`;
+  const bands = c.accuracy.map((b) => `${b.band} ${pct(b.exact, b)}`).join(", ");
+  const voted = c.accuracy.every((b) => Number.isInteger(b.voted_exact))
+    ? ` Voted over each maze's 8 rotations and mirrors: ${c.accuracy.map((b) => `${b.band} ${pct(b.voted_exact, b)}`).join(", ")}.`
+    : "";
+  return `Held-out exact accuracy after ${c.eval_steps} steps: ${bands}.${voted}`;
 }
 
 /** How long and where a card's run trained: "1.7 h on a CPU", "10 min on a GPU (NVIDIA H200)". */

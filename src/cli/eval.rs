@@ -11,7 +11,7 @@ use serde::Serialize;
 use trm::device::Backend;
 use trm::model::Trm;
 use trm::recursion::{Batch, Recursion, SolveOptions};
-use trm::tasks::{Task, maze, sudoku};
+use trm::tasks::{Task, maze, puzzle, sudoku};
 
 use super::{check_task, load_model, read_text, tokens_u32, tokens_u8};
 
@@ -137,17 +137,13 @@ pub fn eval(
     let options = SolveOptions { max_steps: steps, stop_on_halt: false, inner: false };
     let seq = model.config.seq_len;
     for chunk in rows.chunks(batch_size.max(1)) {
-        let votes: Vec<maze::DihedralVote> = if vote {
-            let side = maze::canvas_side(seq).ok_or("not a maze canvas")?;
-            let each = |q: &Vec<u32>| {
-                maze::Maze::from_canvas_tokens(&tokens_u8(q)).and_then(|m| maze::DihedralVote::new(&m, side))
-            };
-            chunk.iter().map(|r| each(&r.0)).collect::<Result<_, _>>().map_err(|e| e.to_string())?
-        } else {
-            Vec::new()
-        };
         let questions: Vec<Vec<u32>> = if vote {
-            votes.iter().flat_map(|v| v.versions()).map(|t| tokens_u32(&t)).collect()
+            let mut rows = Vec::with_capacity(8 * chunk.len());
+            for r in chunk {
+                let versions = puzzle::maze_versions(&tokens_u8(&r.0)).map_err(|e| e.to_string())?;
+                rows.extend(versions.chunks(seq).map(tokens_u32));
+            }
+            rows
         } else {
             chunk.iter().map(|r| r.0.clone()).collect()
         };
@@ -155,17 +151,14 @@ pub fn eval(
         let last = Recursion::new(model, &batch, options, device).run(|_| {})?;
         let end = last.iter().find(|p| p.inner.is_none()).ok_or("no pass")?;
         for (i, (q, answer, grade)) in chunk.iter().enumerate() {
-            let pred = match votes.get(i) {
-                Some(v) => {
-                    let rows = 8 * i..8 * (i + 1);
-                    let preds: Vec<&[u32]> = rows.clone().map(|r| &end.tokens[r * seq..(r + 1) * seq]).collect();
-                    let preds: Vec<Vec<u8>> = preds.into_iter().map(tokens_u8).collect();
-                    let conf: Vec<&[f32]> = rows.map(|r| &end.confidence[r * seq..(r + 1) * seq]).collect();
-                    let refs: Vec<&[u8]> = preds.iter().map(|p| p.as_slice()).collect();
-                    // No decodable answer at all: the identity version's raw tokens stand.
-                    v.ranked(&refs, &conf).first().map(|w| v.canvas_tokens(&w.maze)).unwrap_or_else(|| preds[0].clone())
-                }
-                None => tokens_u8(&end.tokens[i * seq..(i + 1) * seq]),
+            let pred = if vote {
+                let rows = 8 * i * seq..8 * (i + 1) * seq;
+                let preds = tokens_u8(&end.tokens[rows.clone()]);
+                let ballots = puzzle::maze_vote(&tokens_u8(q), &preds, &end.confidence[rows]).map_err(|e| e.to_string())?;
+                // No decodable answer at all: the maze's own version's raw tokens stand.
+                ballots.into_iter().next().map(|b| b.tokens).unwrap_or_else(|| preds[..seq].to_vec())
+            } else {
+                tokens_u8(&end.tokens[i * seq..(i + 1) * seq])
             };
             let exact = pred == *answer;
             let shortest = task == Task::Maze && {

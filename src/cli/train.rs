@@ -136,7 +136,11 @@ fn read_history(path: &Path) -> (Vec<CurvePoint>, Vec<(u64, Vec<BandScore>)>) {
 }
 
 fn band_summary(scores: &[BandScore]) -> String {
-    scores.iter().map(|s| format!("{} {:.1}%", s.band, 100.0 * s.exact_rate())).collect::<Vec<_>>().join(", ")
+    let one = |s: &BandScore| match s.voted_rate() {
+        Some(v) => format!("{} {:.1}% (voted {:.1}%)", s.band, 100.0 * s.exact_rate(), 100.0 * v),
+        None => format!("{} {:.1}%", s.band, 100.0 * s.exact_rate()),
+    };
+    scores.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
 pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
@@ -315,7 +319,7 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
         eprintln!("evaluating on {} held-out puzzles per band", trainer.cfg.final_eval_per_band);
     }
     let model = trainer.ema_model();
-    let scores = evaluate(&model, &trainer.cfg, trainer.cfg.final_eval_per_band, &device);
+    let scores = evaluate(&model, &trainer.cfg, trainer.cfg.final_eval_per_band, true, &device);
     append(&metrics, &serde_json::json!({"kind": "eval", "step": trainer.step, "final": true, "bands": scores}))?;
     let (curve, evals) = read_history(&metrics);
     write_svg(&args.out.join("curves.svg"), &curve, &evals)?;

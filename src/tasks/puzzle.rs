@@ -257,6 +257,18 @@ pub fn arc_vote(names: &[String], puzzle_ids: &[usize], input: &arc::Grid, predi
         .collect())
 }
 
+/// The 8 rotations and mirrors of a maze's model canvas `input` (`DihedralVote::versions`), the
+/// maze itself first, as one batch: 8 canvases one after another.
+pub fn maze_versions(input: &[u8]) -> Result<Vec<u8>> {
+    Ok(maze_vote_on(input)?.versions().concat())
+}
+
+fn maze_vote_on(input: &[u8]) -> Result<maze::DihedralVote> {
+    let side = canvas_side(input.len())
+        .ok_or_else(|| TaskError::invalid(format!("{} tokens are not a square maze canvas", input.len())))?;
+    maze::DihedralVote::new(&maze::Maze::from_canvas_tokens(input)?, side)
+}
+
 /// One distinct answer of a maze vote ([`maze::DihedralVote`]), back on the model canvas.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MazeBallot {
@@ -265,8 +277,8 @@ pub struct MazeBallot {
     pub votes: usize,
 }
 
-/// The vote over a batch of a maze's 8 versions (`DihedralVote::versions` of the canvas
-/// `input`): `predictions` and `confidence` hold one canvas per version, in that order.
+/// The vote over a batch of [`maze_versions`] of the canvas `input`: `predictions` and
+/// `confidence` hold one canvas per version, in that order.
 pub fn maze_vote(input: &[u8], predictions: &[u8], confidence: &[f32]) -> Result<Vec<MazeBallot>> {
     let seq = input.len();
     if seq == 0 || predictions.len() != 8 * seq || confidence.len() != 8 * seq {
@@ -276,8 +288,7 @@ pub fn maze_vote(input: &[u8], predictions: &[u8], confidence: &[f32]) -> Result
             confidence.len()
         )));
     }
-    let side = canvas_side(seq).ok_or_else(|| TaskError::invalid(format!("{seq} tokens are not a square maze canvas")))?;
-    let vote = maze::DihedralVote::new(&maze::Maze::from_canvas_tokens(input)?, side)?;
+    let vote = maze_vote_on(input)?;
     let predictions: Vec<&[u8]> = predictions.chunks(seq).collect();
     let confidence: Vec<&[f32]> = confidence.chunks(seq).collect();
     Ok(vote

@@ -59,11 +59,18 @@ pub struct BandScore {
     pub puzzles: usize,
     pub exact: usize,
     pub token_accuracy: f64,
+    /// Mazes, final evaluation: exactly right after voting over the 8 rotations and mirrors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voted_exact: Option<usize>,
 }
 
 impl BandScore {
     pub fn exact_rate(&self) -> f64 {
         if self.puzzles == 0 { 0.0 } else { self.exact as f64 / self.puzzles as f64 }
+    }
+
+    pub fn voted_rate(&self) -> Option<f64> {
+        self.voted_exact.map(|v| if self.puzzles == 0 { 0.0 } else { v as f64 / self.puzzles as f64 })
     }
 }
 
@@ -247,7 +254,7 @@ impl Trainer {
     /// Exact accuracy of the EMA weights on `per_band` held-out puzzles of every band, after
     /// `halt_max_steps` steps (the reference's evaluation).
     pub fn evaluate(&self, per_band: usize) -> Vec<BandScore> {
-        evaluate(&self.ema_model(), &self.cfg, per_band, &self.device)
+        evaluate(&self.ema_model(), &self.cfg, per_band, false, &self.device)
     }
 
     /// Write a resumable checkpoint to `path` (atomically: a temporary file, then a rename).
@@ -362,8 +369,9 @@ impl Trainer {
 }
 
 /// Exact accuracy of `model` on `per_band` held-out puzzles per band after `halt_max_steps`
-/// (ARC: every test input of every task, scored by voting; see [`evaluate_arc`]).
-pub fn evaluate(model: &Trm, cfg: &TrainConfig, per_band: usize, device: &Device) -> Vec<BandScore> {
+/// (ARC: every test input of every task, scored by voting; see [`evaluate_arc`]). With `vote`,
+/// mazes are also scored voted over their 8 rotations and mirrors (8 times the work).
+pub fn evaluate(model: &Trm, cfg: &TrainConfig, per_band: usize, vote: bool, device: &Device) -> Vec<BandScore> {
     if cfg.data.task == crate::tasks::Task::Arc {
         return evaluate_arc(model, cfg, device);
     }
@@ -384,11 +392,45 @@ pub fn evaluate(model: &Trm, cfg: &TrainConfig, per_band: usize, device: &Device
                 score.exact += (hits == seq) as usize;
             }
             score.puzzles += part.len();
+            if vote && cfg.data.task == crate::tasks::Task::Maze {
+                *score.voted_exact.get_or_insert(0) += voted_hits(model, part, device);
+            }
         }
         score.token_accuracy = token_hits as f64 / (score.puzzles * seq).max(1) as f64;
         scores.push(score);
     }
     scores
+}
+
+/// How many of the mazes `examples` come out exactly right voted over their 8 rotations and
+/// mirrors (`tasks::puzzle::maze_vote`, as `trm eval --vote` and the page).
+fn voted_hits(model: &Trm, examples: &[Example], device: &Device) -> usize {
+    use crate::recursion::{Batch, Recursion, SolveOptions};
+    use crate::tasks::puzzle::{maze_versions, maze_vote};
+    let seq = model.config.seq_len;
+    let canvas = |e: &Example| -> Vec<u8> { e.tokens.iter().map(|&t| t as u8).collect() };
+    let rows: Vec<Vec<u32>> = examples
+        .iter()
+        .flat_map(|e| maze_versions(&canvas(e)).expect("a held-out maze fits the canvas"))
+        .map(u32::from)
+        .collect::<Vec<u32>>()
+        .chunks(seq)
+        .map(<[u32]>::to_vec)
+        .collect();
+    let batch = Batch::new(&rows, &[], model).expect("held-out mazes are valid input");
+    let options = SolveOptions { max_steps: model.config.halt_max_steps, stop_on_halt: false, inner: false };
+    let passes = Recursion::new(model, &batch, options, device).run(|_| {}).expect("the CPU backend does not fail");
+    let Some(end) = passes.iter().rev().find(|p| p.inner.is_none()) else { return 0 };
+    examples
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| {
+            let at = 8 * i * seq..8 * (i + 1) * seq;
+            let preds: Vec<u8> = end.tokens[at.clone()].iter().map(|&t| u8::try_from(t).unwrap_or(u8::MAX)).collect();
+            let labels: Vec<u8> = e.labels.iter().map(|&t| t as u8).collect();
+            maze_vote(&canvas(e), &preds, &end.confidence[at]).ok().and_then(|b| b.into_iter().next()).is_some_and(|b| b.tokens == labels)
+        })
+        .count()
 }
 
 /// Run `halt_max_steps` steps on a batch; returns the argmax tokens and the final q_halt logits.

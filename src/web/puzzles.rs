@@ -179,11 +179,7 @@ pub fn arc_vote(names: Vec<String>, puzzle_ids: &[u32], input_text: &str, predic
 /// first): 8 canvases one after another.
 #[wasm_bindgen(js_name = mazeVersions)]
 pub fn maze_versions(tokens: &[u32]) -> Result<Vec<u32>, JsError> {
-    let side = crate::tasks::canvas_side(tokens.len())
-        .ok_or_else(|| js_err(format!("{} tokens are not a square maze canvas", tokens.len())))?;
-    let maze = maze::Maze::from_canvas_tokens(&tokens_u8(tokens)).map_err(js_err)?;
-    let vote = maze::DihedralVote::new(&maze, side).map_err(js_err)?;
-    Ok(vote.versions().iter().flat_map(|v| tokens_u32(v)).collect())
+    Ok(tokens_u32(&puzzle::maze_versions(&tokens_u8(tokens)).map_err(js_err)?))
 }
 
 /// The vote over one batch of [`maze_versions`]: `[{tokens, votes}]`, best first, each answer
