@@ -357,22 +357,28 @@ function showVotes(run, index) {
   const rank = answer ? ballots.findIndex((b) => b.text.trim() === answer) : -1;
   $("vote-list").replaceChildren(
     ...ballots.slice(0, 3).map((b, k) => {
-      const f = document.createElement("figure");
-      if (k === rank) f.className = "right";
-      const canvas = document.createElement("canvas");
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", `Candidate ${k + 1}, ${b.votes} votes:\n${b.text}`);
       const enc = encodePuzzle("arc", b.text);
-      drawTokens(canvas, "arc", enc.tokens, { extent: enc, size: 110 });
-      const cap = document.createElement("figcaption");
-      cap.textContent = `#${k + 1}: ${b.votes} vote${b.votes === 1 ? "" : "s"}`;
-      f.append(canvas, cap);
-      return f;
+      return ballotFigure(k, b.votes, k === rank, b.text, (canvas) => drawTokens(canvas, "arc", enc.tokens, { extent: enc, size: 110 }));
     }),
   );
   const cast = ballots.reduce((n, b) => n + b.votes, 0);
   const verdict = !answer ? "" : rank >= 0 && rank < 2 ? ` ✓ The answer is candidate ${rank + 1}: right at pass@2.` : ` ✗ The answer is not among the top two${rank >= 0 ? ` (it is candidate ${rank + 1})` : ""}.`;
   $("vote-caption").textContent = `Votes at step ${p.step}: ${v.puzzleIds.length} versions of ${v.base} (rotated, mirrored, recoloured), mapped back; ${cast} cast a grid, ${ballots.length} distinct.${verdict}`;
+}
+
+/** One candidate of a vote: its grid (drawn by `draw` on a fresh canvas), "#k: n votes", and a
+ * frame when it is right. */
+function ballotFigure(k, votes, right, text, draw) {
+  const f = document.createElement("figure");
+  if (right) f.className = "right";
+  const canvas = document.createElement("canvas");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", `Candidate ${k + 1}, ${votes} votes:\n${text}`);
+  draw(canvas);
+  const cap = document.createElement("figcaption");
+  cap.textContent = `#${k + 1}: ${votes} vote${votes === 1 ? "" : "s"}`;
+  f.append(canvas, cap);
+  return f;
 }
 
 /** Maze voting: the 8 rotated and mirrored versions' answers at step `p`, turned back. The top
@@ -388,18 +394,11 @@ function showMazeVotes(run, p) {
   const { rows, cols } = run.shape;
   const verdicts = ballots.map((b) => judge("maze", run.input, b.tokens, rows, cols, run.answer));
   $("vote-list").replaceChildren(
-    ...ballots.slice(0, 3).map((b, k) => {
-      const f = document.createElement("figure");
-      if (verdicts[k].correct ?? verdicts[k].valid) f.className = "right";
-      const canvas = document.createElement("canvas");
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", `Candidate ${k + 1}, ${b.votes} votes:\n${puzzleText("maze", b.tokens, rows, cols)}`);
-      drawTokens(canvas, "maze", b.tokens, { input: run.input, extent: run.shape, size: 110 });
-      const cap = document.createElement("figcaption");
-      cap.textContent = `#${k + 1}: ${b.votes} vote${b.votes === 1 ? "" : "s"}`;
-      f.append(canvas, cap);
-      return f;
-    }),
+    ...ballots.slice(0, 3).map((b, k) =>
+      ballotFigure(k, b.votes, verdicts[k].correct ?? verdicts[k].valid, puzzleText("maze", b.tokens, rows, cols), (canvas) =>
+        drawTokens(canvas, "maze", b.tokens, { input: run.input, extent: run.shape, size: 110 }),
+      ),
+    ),
   );
   const top = verdicts[0]?.summary ? ` The voted answer (#1): ${verdicts[0].summary}` : "";
   $("vote-caption").textContent = `Votes at step ${p.step}: the maze solved in 8 versions (rotated, mirrored), each answer turned back; ${ballots.length} distinct.${top}`;

@@ -406,17 +406,14 @@ pub fn evaluate(model: &Trm, cfg: &TrainConfig, per_band: usize, vote: bool, dev
 /// mirrors (`tasks::puzzle::maze_vote`, as `trm eval --vote` and the page).
 fn voted_hits(model: &Trm, examples: &[Example], device: &Device) -> usize {
     use crate::recursion::{Batch, Recursion, SolveOptions};
-    use crate::tasks::puzzle::{maze_versions, maze_vote};
+    use crate::tasks::puzzle::{maze_versions, maze_vote, tokens_u8, tokens_u32};
     let seq = model.config.seq_len;
     let canvas = |e: &Example| -> Vec<u8> { e.tokens.iter().map(|&t| t as u8).collect() };
-    let rows: Vec<Vec<u32>> = examples
-        .iter()
-        .flat_map(|e| maze_versions(&canvas(e)).expect("a held-out maze fits the canvas"))
-        .map(u32::from)
-        .collect::<Vec<u32>>()
-        .chunks(seq)
-        .map(<[u32]>::to_vec)
-        .collect();
+    let mut rows: Vec<Vec<u32>> = Vec::with_capacity(8 * examples.len());
+    for e in examples {
+        let versions = maze_versions(&canvas(e)).expect("a held-out maze fits the canvas");
+        rows.extend(versions.chunks(seq).map(tokens_u32));
+    }
     let batch = Batch::new(&rows, &[], model).expect("held-out mazes are valid input");
     let options = SolveOptions { max_steps: model.config.halt_max_steps, stop_on_halt: false, inner: false };
     let passes = Recursion::new(model, &batch, options, device).run(|_| {}).expect("the CPU backend does not fail");
@@ -426,7 +423,7 @@ fn voted_hits(model: &Trm, examples: &[Example], device: &Device) -> usize {
         .enumerate()
         .filter(|(i, e)| {
             let at = 8 * i * seq..8 * (i + 1) * seq;
-            let preds: Vec<u8> = end.tokens[at.clone()].iter().map(|&t| u8::try_from(t).unwrap_or(u8::MAX)).collect();
+            let preds = tokens_u8(&end.tokens[at.clone()]);
             let labels: Vec<u8> = e.labels.iter().map(|&t| t as u8).collect();
             maze_vote(&canvas(e), &preds, &end.confidence[at]).ok().and_then(|b| b.into_iter().next()).is_some_and(|b| b.tokens == labels)
         })
