@@ -847,6 +847,9 @@ function populateModels() {
 function showModelAbout() {
   const m = state.models[Number($("model-select").value)];
   $("model-select").title = m?.note ?? "";
+  // Once the chosen model is loaded its card (below) says the same, so it is said once.
+  const loaded = m != null && m.url === state.modelEntry?.url && !$("model-card").hidden;
+  $("model-about").hidden = loaded;
   withCardLink($("model-about"), aboutModel(m), m?.card);
 }
 
@@ -883,6 +886,7 @@ function showCard(info, entry) {
   const text = cardSummary(info.metadata);
   el.hidden = !text;
   withCardLink(el, text, text ? entry?.card : null);
+  showModelAbout();
 }
 
 /** One line above the puzzle: which model will solve it, and whether it was trained. */

@@ -284,6 +284,13 @@ test("with the real runtime: a shared link restores the view, and the demo works
     await page.click("#solve-btn");
     assert.equal(await waitForState(page, ["solved", "error"], 300_000), "solved", dump(log, errors));
     assert.match(await page.textContent("#verdict"), /✓ equals the answer/);
+    // The loaded model's card says how it was trained, once: the picker's note on it is hidden
+    // until another model is chosen there.
+    assert.match(await page.textContent("#model-card"), /^Trained from scratch by trm train in .* Held-out exact accuracy after 16 steps: givens 45-52/);
+    assert.equal(await page.isHidden("#model-about"), true);
+    const another = await page.evaluate(() => [...document.querySelectorAll("#model-select option")].find((o) => o.value !== "" && !o.selected)?.value);
+    await page.selectOption("#model-select", another);
+    assert.equal(await page.isVisible("#model-about"), true);
     assert.deepEqual(errors, [], dump(log, errors));
   } finally {
     await context.close();
