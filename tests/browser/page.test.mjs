@@ -339,7 +339,7 @@ test("the address holds the view: a copied link restores it; embed mode shows on
       try {
         await waitForState(embed.page, ["loaded", "solved", "error"]);
         assert.equal(await embed.page.inputValue("#puzzle-text"), "S o\n#o#\n  G\n");
-        for (const hidden of ["#model-panel", "#puzzle-panel", "footer"]) assert.equal(await embed.page.isVisible(hidden), false, hidden);
+        for (const hidden of ["#model-panel", "#puzzle-panel", "footer", ".lede"]) assert.equal(await embed.page.isVisible(hidden), false, hidden);
         for (const shown of ["#solve-btn", "#input-canvas", "#full-demo"]) assert.equal(await embed.page.isVisible(shown), true, shown);
         assert.doesNotMatch(await embed.page.getAttribute("#full-demo", "href"), /embed=1/);
         assert.deepEqual(embed.errors, [], dump(embed.log, embed.errors));
