@@ -4,7 +4,7 @@
 //
 //   node tests/browser/make-expected.mjs <fixture dir> <model_url> [--name NAME] [--max-steps N]
 //   e.g. node tests/browser/make-expected.mjs /work/shared/fixtures/parity/sudoku-mlp-h64 \
-//          models/sudoku-mlp-h64.safetensors --max-steps 16
+//          models/sudoku-mlp-h64.safetensors --max-steps 2
 //
 // model_url: where the page finds the same model converted to the web format (relative to www/).
 // steps_to_compare = the fixture's free_running_steps (random-weight recursions are chaotic: later
