@@ -2,7 +2,7 @@
 // Write tests/browser/expected/<name>.json for wasm.test.mjs straight from a parity fixture's
 // reference outputs (the PyTorch run in io.safetensors), as an alternative to the native CLI.
 //
-//   node tests/browser/make-expected.mjs <fixture dir> <model_url> [--name NAME] [--max-steps N]
+//   node tests/browser/make-expected.mjs <fixture dir> <model_url> [--name NAME] [--max-steps N] [--webgpu-steps N]
 //   e.g. node tests/browser/make-expected.mjs /work/shared/fixtures/parity/sudoku-mlp-h64 \
 //          models/sudoku-mlp-h64.safetensors --max-steps 2
 //
@@ -11,6 +11,8 @@
 // steps legitimately diverge). Cells whose top-2 reference logits are within the parity tolerance
 // (1e-4 x max(1, max |logit|)) are listed as `ambiguous` and not compared for argmax.
 // halt_prob = sigmoid(q_halt); confidence = max softmax probability per cell.
+// --webgpu-steps N: on WebGPU (SwiftShader in the tests, minutes per step of a 900-cell fixture)
+// run and compare only the first N steps; the CPU runs keep them all.
 
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -42,10 +44,11 @@ function main() {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--name") opt.name = args[++i];
     else if (args[i] === "--max-steps") opt.maxSteps = Number(args[++i]);
+    else if (args[i] === "--webgpu-steps") opt.webgpuSteps = Number(args[++i]);
     else pos.push(args[i]);
   }
   if (pos.length !== 2) {
-    console.error("usage: node tests/browser/make-expected.mjs <fixture dir> <model_url> [--name NAME] [--max-steps N]");
+    console.error("usage: node tests/browser/make-expected.mjs <fixture dir> <model_url> [--name NAME] [--max-steps N] [--webgpu-steps N]");
     process.exit(2);
   }
   const [dir, modelUrl] = pos;
@@ -90,6 +93,7 @@ function main() {
     puzzle_ids: Array.from(ids.data),
     steps_to_compare: Math.min(free, steps),
     max_steps: opt.maxSteps ?? steps,
+    ...(opt.webgpuSteps ? { webgpu_max_steps: opt.webgpuSteps } : {}),
     tolerance: 1e-3,
     passes: passes.slice(0, Math.min(free, steps)),
   };
