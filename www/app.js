@@ -288,7 +288,10 @@ function renderPass(index) {
   if (task) drawTokens($("grid-canvas"), task, tokens, opts);
   drawLatent(run, index, opts.extent);
   const steps = run.passes.filter((q) => !q.inner);
-  drawHalt($("halt-canvas"), steps.map((q) => q.haltProb?.[0] ?? 0), steps.findIndex((q) => q.step === p.step));
+  const halt = $("halt-canvas");
+  // As wide as its figure allows, up to 360 px (a phone's panel is narrower).
+  const haltWidth = Math.max(120, Math.min(360, Math.floor(halt.parentElement.clientWidth || 360)));
+  drawHalt(halt, steps.map((q) => q.haltProb?.[0] ?? 0), steps.findIndex((q) => q.step === p.step), { width: haltWidth });
   drawTimelineTicks(run);
   showVotes(run, index);
   $("play-btn").disabled = run.passes.length < 2;

@@ -69,8 +69,8 @@ export async function serveWww(overrides = {}, { isolate = false } = {}) {
 }
 
 /** A new context + page that records console output and page errors (printed on failure). */
-export async function openPage(browser, url, { serviceWorkers = "block", log = [] } = {}) {
-  const context = await browser.newContext({ serviceWorkers });
+export async function openPage(browser, url, { serviceWorkers = "block", log = [], viewport } = {}) {
+  const context = await browser.newContext({ serviceWorkers, ...(viewport ? { viewport } : {}) });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (m) => log.push(`[${m.type()}] ${m.text()}`));

@@ -3,7 +3,8 @@
 //    fill, resize, a new maze of a chosen size, reset);
 //  - an edit in the middle of a solve: the solve stops and continues from the model's state on the
 //    edited puzzle, on one timeline; "Think longer" continues from where the model stopped;
-//  - a model file dropped on the page loads; ARC voting over the versions the model learned.
+//  - a model file dropped on the page loads; ARC voting over the versions the model learned;
+//  - on a phone-sized screen (360 px) the page never gets wider than the screen.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -295,5 +296,37 @@ test("with the real runtime: a shared link restores the view, and the demo works
   } finally {
     await context.close();
     if (!closed) await own.close();
+  }
+});
+
+test("on a phone-sized screen nothing is wider than the screen, before and after a solve of each task", T, async () => {
+  const { page, context, errors, log } = await openPage(browser, null, { viewport: { width: 360, height: 740 } });
+  // The page's scroll width against the window's, and (to say why) the elements whose right edge
+  // passes the window's, outside the step table's own scrolling box.
+  const overflow = () =>
+    page.evaluate(() => {
+      const w = window.innerWidth;
+      const wide = [...document.querySelectorAll("body *")]
+        .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > w + 0.5 && !el.closest(".table-scroll"))
+        .map((el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} (right edge ${Math.round(el.getBoundingClientRect().right)})`);
+      return { scrollWidth: document.documentElement.scrollWidth, width: w, wide: wide.slice(0, 8) };
+    });
+  const fits = async (when) => {
+    const o = await overflow();
+    assert.ok(o.scrollWidth <= o.width && o.wide.length === 0, `${when}: the page is ${o.scrollWidth} px wide on a ${o.width} px screen: ${o.wide.join(", ")}`);
+  };
+  try {
+    // The ARC solve votes over 64 versions: two steps are enough to lay out its figures.
+    for (const [task, model, steps] of [["sudoku", "sudoku-small", 16], ["maze", "maze-tiny", 16], ["arc", "arc-small", 2]]) {
+      await page.goto(`${srv.url}?backend=cpu&task=${task}&model=${model}&steps=${steps}`);
+      assert.equal(await waitForState(page, ["loaded", "error"], 300_000), "loaded", dump(log, errors));
+      await fits(`${task}, loaded`);
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"], 300_000), "solved", dump(log, errors));
+      await fits(`${task}, solved`);
+    }
+    assert.deepEqual(errors, [], dump(log, errors));
+  } finally {
+    await context.close();
   }
 });
