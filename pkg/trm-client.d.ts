@@ -66,10 +66,11 @@ export interface Pass {
   confidence: number[];
   /** B halting probabilities, sigmoid(q_halt) (empty for inner passes). */
   haltProb: number[];
-  /** B·seq_len norms of the answer latent z_H per cell (empty for inner passes). */
-  latent: number[];
-  /** B·seq_len norms of how much z_H moved during the step (empty for inner passes). */
-  latentChange: number[];
+  /** B·seq_len: per cell, how far the answer latent z_H (the paper's y) moved during the step,
+   * the L2 norm over the hidden size (empty for inner passes). */
+  answerChange: number[];
+  /** The same for the reasoning latent z_L (the paper's z). */
+  reasoningChange: number[];
   ms: number;
   backend: Backend;
 }

@@ -97,12 +97,13 @@ pub struct Pass {
     pub halt_prob: Vec<f32>,
     /// Raw q_halt logits per row (end-of-step passes only).
     pub q_halt: Vec<f32>,
-    /// The answer latent z_H per cell, `[B · seq_len]` L2 norms over the hidden size (end-of-step
-    /// passes only): a picture of the state the model refines.
-    pub latent: Vec<f32>,
-    /// Per cell, the L2 norm of how much z_H moved during this step (end-of-step passes only):
-    /// where the model is still working.
-    pub latent_change: Vec<f32>,
+    /// Per cell, `[B · seq_len]`, the L2 norm over the hidden size of how much the answer latent
+    /// z_H (the paper's y) moved during this step (end-of-step passes only): where the answer is
+    /// still changing. The latents' own sizes would show nothing: every block ends in an RMSNorm,
+    /// so each cell's vector has norm √hidden.
+    pub answer_change: Vec<f32>,
+    /// The same for the reasoning latent z_L (the paper's z): where the model is still working.
+    pub reasoning_change: Vec<f32>,
 }
 
 /// Tensors of one step that are still on the device, to be read in one transaction.
@@ -110,8 +111,8 @@ pub struct PendingStep {
     step: usize,
     decoded: Vec<(Option<InnerUpdate>, Tensor<2, Int>, Tensor<2>)>,
     q_halt: Tensor<1>,
-    /// Per-cell norms of z_H and of its change over the step (see [`Pass::latent`]).
-    latent: Option<(Tensor<2>, Tensor<2>)>,
+    /// Per-cell norms of how much z_H and z_L moved over the step (see [`Pass::answer_change`]).
+    changes: Option<(Tensor<2>, Tensor<2>)>,
 }
 
 impl PendingStep {
@@ -122,8 +123,8 @@ impl PendingStep {
             kinds.push(kind);
             tx = tx.register(pred).register(conf);
         }
-        if let Some((norm, change)) = self.latent {
-            tx = tx.register(norm).register(change);
+        if let Some((answer, reasoning)) = self.changes {
+            tx = tx.register(answer).register(reasoning);
         }
         (self.step, kinds, tx.register(self.q_halt))
     }
@@ -131,7 +132,7 @@ impl PendingStep {
     fn finish(step: usize, kinds: Vec<Option<InnerUpdate>>, data: Vec<TensorData>) -> Vec<Pass> {
         let q_halt: Vec<f32> = data.last().expect("q_halt registered").iter::<f32>().collect();
         let n = 2 * kinds.len();
-        let (latent, latent_change): (Vec<f32>, Vec<f32>) = if data.len() == n + 3 {
+        let (answer_change, reasoning_change): (Vec<f32>, Vec<f32>) = if data.len() == n + 3 {
             (data[n].iter::<f32>().collect(), data[n + 1].iter::<f32>().collect())
         } else {
             (Vec::new(), Vec::new())
@@ -149,8 +150,8 @@ impl PendingStep {
                     confidence: data[2 * i + 1].iter::<f32>().collect(),
                     halt_prob: if end { halt_prob.clone() } else { Vec::new() },
                     q_halt: if end { q_halt.clone() } else { Vec::new() },
-                    latent: if end { latent.clone() } else { Vec::new() },
-                    latent_change: if end { latent_change.clone() } else { Vec::new() },
+                    answer_change: if end { answer_change.clone() } else { Vec::new() },
+                    reasoning_change: if end { reasoning_change.clone() } else { Vec::new() },
                 }
             })
             .collect()
@@ -227,9 +228,9 @@ impl<'m> Recursion<'m> {
 
     /// Run one supervision step; its passes are read back by the caller (sync or async).
     pub fn step(&mut self) -> PendingStep {
-        let before = self.carry.z_h.clone();
+        let before = self.carry.clone();
         let out = self.model.step(self.carry.clone(), &self.x, self.options.inner);
-        let latent = self.latent_norms(before, out.carry.z_h.clone());
+        let changes = self.changes(&before, &out.carry);
         self.carry = out.carry;
         self.steps_done += 1;
         let mut decoded: Vec<_> = out
@@ -243,17 +244,18 @@ impl<'m> Recursion<'m> {
         let (p, c) = predict(out.logits);
         decoded.push((None, p, c));
         let [b, _] = out.q.dims();
-        PendingStep { step: self.steps_done, decoded, q_halt: out.q.narrow(1, 0, 1).reshape([b]), latent: Some(latent) }
+        PendingStep { step: self.steps_done, decoded, q_halt: out.q.narrow(1, 0, 1).reshape([b]), changes: Some(changes) }
     }
 
-    /// Per-cell L2 norms over the hidden size of z_H and of its change, puzzle prefix left out.
-    fn latent_norms(&self, before: Tensor<3>, after: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+    /// Per-cell L2 norms over the hidden size of how much z_H and z_L moved, puzzle prefix left out.
+    fn changes(&self, before: &Carry, after: &Carry) -> (Tensor<2>, Tensor<2>) {
         let (prefix, seq) = (self.model.config.prefix_len(), self.model.config.seq_len);
-        let [b, _, _] = after.dims();
-        let norm = |t: Tensor<3>| (t.clone() * t).sum_dim(2).sqrt().reshape([b, seq]);
-        let after = after.narrow(1, prefix, seq);
-        let change = after.clone() - before.narrow(1, prefix, seq);
-        (norm(after), norm(change))
+        let moved = |after: &Tensor<3>, before: &Tensor<3>| {
+            let [b, _, _] = after.dims();
+            let d = (after.clone() - before.clone()).narrow(1, prefix, seq);
+            (d.clone() * d).sum_dim(2).sqrt().reshape([b, seq])
+        };
+        (moved(&after.z_h, &before.z_h), moved(&after.z_l, &before.z_l))
     }
 
     /// One network call and both heads, without advancing: touches every kernel a step uses, so
@@ -263,7 +265,7 @@ impl<'m> Recursion<'m> {
         let [b, _, d] = z.dims();
         let q = self.model.q_head.forward(z.clone().narrow(1, 0, 1).reshape([b, d]));
         let (p, c) = predict(self.model.decode(z));
-        PendingStep { step: self.steps_done, decoded: vec![(None, p, c)], q_halt: q.narrow(1, 0, 1).reshape([b]), latent: None }
+        PendingStep { step: self.steps_done, decoded: vec![(None, p, c)], q_halt: q.narrow(1, 0, 1).reshape([b]), changes: None }
     }
 
     /// Record the halting decision of the last step (for `stop_on_halt`).

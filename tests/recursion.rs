@@ -103,31 +103,32 @@ fn with_carry_continues_the_same_run() {
     assert_ne!(swapped[0].q_halt, straight[k].q_halt, "a swapped carry must change the result");
 }
 
-/// The latent picture each end-of-step pass carries equals the norms computed here, on the host,
-/// from the carry the recursion holds before and after the step.
+/// How much each latent moved, as each end-of-step pass carries it, equals the norms computed
+/// here, on the host, from the carry the recursion holds before and after the step.
 #[test]
-fn latent_norms_are_those_of_the_carry() {
+fn latent_changes_are_those_of_the_carry() {
     let m = model("maze-att-h64");
     let (seq, prefix, d) = (m.config.seq_len, m.config.prefix_len(), m.config.hidden_size);
     let batch = Batch::new(&[grid(&m)], &[], &m).unwrap();
     let opts = SolveOptions { max_steps: 2, stop_on_halt: false, inner: true };
     let mut rec = Recursion::new(&m, &batch, opts, &flex());
-    let host = |r: &Recursion| r.carry().z_h.clone().into_data().iter::<f32>().collect::<Vec<f32>>();
+    let host = |t: &burn::tensor::Tensor<3>| t.clone().into_data().iter::<f32>().collect::<Vec<f32>>();
+    let norm = |f: &dyn Fn(usize) -> f32| -> Vec<f32> {
+        (0..seq).map(|i| (0..d).map(|k| f((prefix + i) * d + k).powi(2)).sum::<f32>().sqrt()).collect()
+    };
     for _ in 0..2 {
-        let before = host(&rec);
+        let (h0, l0) = (host(&rec.carry().z_h), host(&rec.carry().z_l));
         let passes = rec.step().read().unwrap();
-        let after = host(&rec);
-        let norm = |f: &dyn Fn(usize) -> f32| -> Vec<f32> {
-            (0..seq).map(|i| (0..d).map(|k| f((prefix + i) * d + k).powi(2)).sum::<f32>().sqrt()).collect()
-        };
-        let want = norm(&|j| after[j]);
-        let want_change = norm(&|j| after[j] - before[j]);
+        let (h1, l1) = (host(&rec.carry().z_h), host(&rec.carry().z_l));
+        let want_answer = norm(&|j| h1[j] - h0[j]);
+        let want_reasoning = norm(&|j| l1[j] - l0[j]);
+        assert_ne!(want_answer, want_reasoning);
         for p in &passes {
             if p.inner.is_some() {
-                assert!(p.latent.is_empty() && p.latent_change.is_empty());
+                assert!(p.answer_change.is_empty() && p.reasoning_change.is_empty());
                 continue;
             }
-            for (got, want) in [(&p.latent, &want), (&p.latent_change, &want_change)] {
+            for (got, want) in [(&p.answer_change, &want_answer), (&p.reasoning_change, &want_reasoning)] {
                 assert_eq!(got.len(), seq);
                 let scale = want.iter().fold(0f32, |a, &b| a.max(b.abs()));
                 let err = got.iter().zip(want.iter()).fold(0f32, |a, (g, w)| a.max((g - w).abs()));

@@ -215,8 +215,9 @@ fn messages_have_one_camel_case_shape() {
         k.sort();
         k
     };
-    assert_eq!(keys(&pass), ["backend", "confidence", "haltProb", "inner", "latent", "latentChange", "ms", "step", "tokens"]);
-    assert_eq!(pass["latent"].as_array().unwrap().len(), 81);
+    assert_eq!(keys(&pass), ["answerChange", "backend", "confidence", "haltProb", "inner", "ms", "reasoningChange", "step", "tokens"]);
+    assert_eq!(pass["answerChange"].as_array().unwrap().len(), 81);
+    assert_eq!(pass["reasoningChange"].as_array().unwrap().len(), 81);
     assert_eq!(pass["backend"], "cpu");
     let result = serde_json::to_value(&result).unwrap();
     assert_eq!(keys(&result), ["backend", "cancelled", "confidence", "fellBack", "haltProb", "steps", "tokens", "totalMs"]);

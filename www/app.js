@@ -327,17 +327,21 @@ function renderPass(index) {
   if (state.metrics.firstPassMs == null) state.metrics.firstPassMs = performance.now();
 }
 
-/** The latent view: z_H per cell (or its change) at the last completed step up to pass `index`. */
+/** The latent view: how far the reasoning latent z_L (the paper's z) or the answer latent z_H (y)
+ * moved per cell in the last completed step up to pass `index`. */
 function drawLatent(run, index, extent) {
-  const p = run.passes.slice(0, index + 1).reverse().find((q) => q.latent?.length);
+  const p = run.passes.slice(0, index + 1).reverse().find((q) => q.answerChange?.length);
   $("latent-figure").hidden = !p;
   if (!p) return;
   const mode = $("latent-mode").value;
   const side = Math.round(Math.sqrt(run.seqLen));
   const values = Array.prototype.slice.call(p[mode], 0, run.seqLen);
-  const { lo, hi } = drawHeat($("latent-canvas"), values, { side, extent: run.task === "sudoku" ? null : extent, size: 270 });
-  $("latent-range").textContent = `step ${p.step}: ${lo.toFixed(2)} (dark) to ${hi.toFixed(2)} (light)`;
-  $("latent-canvas").setAttribute("aria-label", `${mode === "latent" ? "Size" : "Change"} of the latent state per cell at step ${p.step}, from ${lo.toFixed(2)} to ${hi.toFixed(2)}`);
+  // One colour scale for the whole solve: the largest move of any cell in any step so far.
+  let max = 0;
+  for (const q of run.passes) for (let i = 0; i < run.seqLen && i < (q[mode]?.length ?? 0); i++) max = Math.max(max, q[mode][i]);
+  const { lo, hi } = drawHeat($("latent-canvas"), values, { side, extent: run.task === "sudoku" ? null : extent, size: 270, max });
+  $("latent-range").textContent = `step ${p.step}: ${lo.toFixed(2)} to ${hi.toFixed(2)} (scale: 0 dark, ${max.toFixed(2)} light, the largest move in this solve)`;
+  $("latent-canvas").setAttribute("aria-label", `How far the ${mode === "answerChange" ? "answer" : "reasoning"} latent moved per cell in step ${p.step}: ${lo.toFixed(2)} to ${hi.toFixed(2)}, on a scale up to ${max.toFixed(2)}`);
 }
 
 /** Voting: the answers of every version at the last step up to pass `index`, mapped back,

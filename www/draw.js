@@ -245,10 +245,12 @@ function ramp(t) {
 }
 
 /**
- * A per-cell heat map (the latent view): `values` on a `side`×`side` canvas, the `extent`
- * ({ rows, cols }) shown, scaled to the shown cells' own range.
+ * A per-cell heat map (the latent view): `values` (≥ 0) on a `side`×`side` canvas, the `extent`
+ * ({ rows, cols }) shown, 0 dark and `max` light (the shown cells' own largest value by default).
+ * A fixed `max` across steps lets a settling state fade to dark rather than have its last tiny
+ * moves stretched over the whole scale. Returns the shown cells' range.
  */
-export function drawHeat(canvas, values, { side, extent, size = 270 } = {}) {
+export function drawHeat(canvas, values, { side, extent, size = 270, max } = {}) {
   const rows = Math.min(side, extent?.rows ?? side), cols = Math.min(side, extent?.cols ?? side);
   const cell = Math.max(4, Math.floor(size / Math.max(rows, cols)));
   const ctx = prepCanvas(canvas, cell * cols, cell * rows);
@@ -259,11 +261,11 @@ export function drawHeat(canvas, values, { side, extent, size = 270 } = {}) {
       if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
     }
   }
-  const span = hi > lo ? hi - lo : 1;
+  const top = max > 0 ? max : hi > 0 ? hi : 1;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = values[r * side + c];
-      ctx.fillStyle = Number.isFinite(v) ? ramp((v - lo) / span) : "#f0f";
+      ctx.fillStyle = Number.isFinite(v) ? ramp(Math.min(1, Math.max(0, v / top))) : "#f0f";
       ctx.fillRect(c * cell, r * cell, cell, cell);
     }
   }

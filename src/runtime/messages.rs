@@ -49,10 +49,10 @@ pub struct PassMessage<'a> {
     pub tokens: &'a [u32],
     pub confidence: &'a [f32],
     pub halt_prob: &'a [f32],
-    /// Per-cell norm of the answer latent z_H, and of its change over the step (end-of-step
-    /// passes; empty for inner ones).
-    pub latent: &'a [f32],
-    pub latent_change: &'a [f32],
+    /// Per cell, how much the answer latent z_H and the reasoning latent z_L moved over the
+    /// step (end-of-step passes; empty for inner ones).
+    pub answer_change: &'a [f32],
+    pub reasoning_change: &'a [f32],
     /// Wall time of this supervision step, read-back included.
     pub ms: f64,
     pub backend: Active,

@@ -428,8 +428,8 @@ impl Engine {
                     tokens: &p.tokens,
                     confidence: &p.confidence,
                     halt_prob: &p.halt_prob,
-                    latent: &p.latent,
-                    latent_change: &p.latent_change,
+                    answer_change: &p.answer_change,
+                    reasoning_change: &p.reasoning_change,
                     ms,
                     backend: active,
                 };

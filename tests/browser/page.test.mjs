@@ -277,11 +277,12 @@ test("the Sudoku grid is edited in place; passes play back and the halting line 
         return ink;
       });
       assert.ok(drawn > 200, `the halting line has ink (${drawn} pixels)`);
-      // The latent view shows z_H per cell, or its change, at the step on view.
+      // The latent view shows how far z_L (or z_H) moved per cell in the step on view, on one
+      // colour scale for the solve.
       assert.equal(await page.isVisible("#latent-canvas"), true);
-      assert.match(await page.textContent("#latent-range"), /^step 6: 1\.\d\d \(dark\) to 5\.\d\d \(light\)$/);
-      await page.selectOption("#latent-mode", "latentChange");
-      assert.match(await page.getAttribute("#latent-canvas", "aria-label"), /^Change of the latent state per cell at step 6/);
+      assert.match(await page.textContent("#latent-range"), /^step 6: 1\.00 to 5\.90 \(scale: 0 dark, 5\.90 light, the largest move in this solve\)$/);
+      await page.selectOption("#latent-mode", "answerChange");
+      assert.match(await page.getAttribute("#latent-canvas", "aria-label"), /^How far the answer latent moved per cell in step 6: 0\.00 to 0\.32, on a scale up to 1\.90$/);
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
