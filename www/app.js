@@ -13,9 +13,10 @@ const $ = (id) => document.getElementById(id);
 const BACKEND_NAMES = { webgpu: "WebGPU", cpu: "CPU (WebAssembly)" };
 const TASK_HELP = {
   sudoku: "Click a cell of the input grid and type 1-9 (0 or Backspace clears; arrows move), or edit the text: 81 cells, row by row, digits 1-9 and '.' or 0 for blanks (spaces, | and separator lines are ignored).",
-  maze: "On the grid: press on a wall and drag to open a corridor, on an open cell to draw walls; drag S or G to move them (keys: W wall, Space open, S, G; arrows move). As text: one line per row, up to 30×30: '#' wall, ' ' open, S start, G goal; smaller mazes are padded with walls. The model draws the path with 'o'.",
-  arc: "On the grid: pick a colour (or press 0-9), click or drag to paint, or use Fill for a whole region (F). As text: rows of colour digits 0-9 (1-30 rows and columns), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
+  maze: "On the grid: press on a wall and drag to open a corridor, on an open cell to draw walls; drag S or G to move them (keys: W wall, Space open, S, G; arrows move). As text: one line per row, up to the model's canvas (30×30 for the reference's): '#' wall, ' ' open, S start, G goal; smaller mazes are padded with walls. The model draws the path with 'o'.",
+  arc: "On the grid: pick a colour (or press 0-9), click or drag to paint, or use Fill for a whole region (F). As text: rows of colour digits 0-9 (up to the model's canvas, 30×30 for the reference's), or JSON [[...]]. The puzzle identifier selects the learned task embedding: only tasks the model was trained on can be solved.",
 };
+const HALT_CAPTION = "Halting probability by step; the marker shows where the model would stop (q_halt > 0).";
 const EDIT_HINT = { sudoku: "— click a cell and type", maze: "— drag to draw walls, move S and G", arc: "— paint with the colours below" };
 
 // ---------------------------------------------------------------- state
@@ -224,7 +225,7 @@ function showEditTools(puzzle) {
   $("arc-tools").hidden = state.task !== "arc";
   $("size-tools").hidden = state.task === "sudoku";
   $("edit-hint").textContent = EDIT_HINT[state.task] ?? "";
-  const max = state.task === "maze" ? mazeSide() : 30;
+  const max = state.task === "maze" ? mazeSide() : Math.round(Math.sqrt(seqLenFor("arc")));
   for (const id of ["grid-rows", "grid-cols"]) $(id).max = String(max);
   $("grid-rows").min = $("grid-cols").min = state.task === "maze" ? "2" : "1";
   if (puzzle && document.activeElement?.closest?.("#size-tools") == null) {
@@ -251,6 +252,21 @@ function passLabel(p) {
   if (!p.inner) return `step ${p.step}`;
   if (p.inner.kind === "latent") return `step ${p.step}, latent update (cycle ${p.inner.h + 1}, update ${p.inner.l + 1})`;
   return `step ${p.step}, answer update (cycle ${p.inner.h + 1})`;
+}
+
+/** The indices of a `seq`-cell square canvas inside `extent` ({ rows, cols }; all without one). */
+function shownCells(seq, extent) {
+  const side = Math.round(Math.sqrt(seq));
+  const rows = Math.min(side, extent?.rows ?? side), cols = Math.min(side, extent?.cols ?? side);
+  const out = [];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out.push(r * side + c);
+  return out;
+}
+
+/** A pass's halting probability: a batch (voting's versions) halts when every row wants to, so
+ * the lowest of its rows; null for inner passes. */
+function haltOf(p) {
+  return p.haltProb?.length ? Math.min(...p.haltProb) : null;
 }
 
 function rowSlice(arr, seq) {
@@ -283,7 +299,10 @@ function renderPass(index) {
   }
   if (task === "arc") opts.extent = arcExtent(input, tokens);
   if (task === "maze") opts.extent = run.shape;
-  const prevTokens = index > 0 ? rowSlice(run.passes[index - 1].tokens, seq) : null;
+  // An end-of-step pass is compared with the previous step's (with inner updates on, the pass
+  // before it is the step's own last answer update, the same grid); an inner one with the pass before.
+  const prevIndex = p.inner ? index - 1 : run.passes.findLastIndex((q, i) => i < index && !q.inner);
+  const prevTokens = prevIndex >= 0 ? rowSlice(run.passes[prevIndex].tokens, seq) : null;
   opts.changed = changedCells(prevTokens, tokens);
   if (task) drawTokens($("grid-canvas"), task, tokens, opts);
   drawLatent(run, index, opts.extent);
@@ -291,7 +310,14 @@ function renderPass(index) {
   const halt = $("halt-canvas");
   // As wide as its figure allows, up to 360 px (a phone's panel is narrower).
   const haltWidth = Math.max(120, Math.min(360, Math.floor(halt.parentElement.clientWidth || 360)));
-  drawHalt(halt, steps.map((q) => q.haltProb?.[0] ?? 0), steps.findIndex((q) => q.step === p.step), { width: haltWidth });
+  const probs = steps.map((q) => haltOf(q) ?? 0);
+  const at = steps.findIndex((q) => q.step === p.step);
+  drawHalt(halt, probs, at, { width: haltWidth });
+  const stop = probs.findIndex((q) => q > 0.5);
+  halt.setAttribute("aria-label", `Halting probability by step${run.rows > 1 ? ` (the lowest of the ${run.rows} versions)` : ""}: ${probs.map(fmtP).join(", ")}; ${stop >= 0 ? `the model would stop at step ${steps[stop].step}` : "the model would not stop yet"}`);
+  $("halt-caption").textContent = run.rows > 1
+    ? `Halting probability by step, the lowest of the ${run.rows} versions (a batch halts when all of them want to); the marker shows where it would stop (q_halt > 0).`
+    : HALT_CAPTION;
   drawTimelineTicks(run);
   showVotes(run, index);
   $("play-btn").disabled = run.passes.length < 2;
@@ -309,13 +335,17 @@ function renderPass(index) {
   $("next-btn").disabled = index >= run.passes.length - 1;
 
   const changed = countChanged(prevTokens, tokens);
-  const meanConf = confidence?.length ? confidence.reduce((a, b) => a + b, 0) / confidence.length : null;
+  // Confidence where it means something: a Sudoku's blanks, the cells of the maze or ARC grid
+  // shown (not the canvas's padding, which every model predicts with certainty).
+  const judged = task === "sudoku" ? [...Array(seq).keys()].filter((i) => !(input?.[i] >= 2)) : shownCells(seq, opts.extent);
+  const meanConf = confidence?.length && judged.length ? judged.reduce((a, i) => a + confidence[i], 0) / judged.length : null;
+  const halt0 = haltOf(p);
   const parts = [
     `Pass ${index + 1} of ${run.passes.length}: ${passLabel(p)}`,
-    `${fmtMs(p.ms)} ms`,
-    p.haltProb?.length ? `halt probability ${fmtP(p.haltProb[0])}` : null,
-    changed != null ? `${changed} cells changed` : null,
-    meanConf != null ? `mean confidence ${meanConf.toFixed(3)}` : null,
+    p.inner ? `${fmtMs(p.ms)} ms for the whole step` : `${fmtMs(p.ms)} ms`,
+    halt0 != null ? `halt probability ${fmtP(halt0)}${run.rows > 1 ? ` (lowest of ${run.rows})` : ""}` : null,
+    changed != null ? `${changed} cells changed ${p.inner ? "by this update" : "in this step"}` : null,
+    meanConf != null ? `mean confidence ${meanConf.toFixed(3)} on the ${judged.length} ${task === "sudoku" ? "blanks" : "cells shown"}` : null,
     conflicts ? `${conflicts.size} cells in conflict` : null,
     p.backend ? `on ${BACKEND_NAMES[p.backend] ?? p.backend}` : null,
   ].filter(Boolean);
@@ -336,11 +366,12 @@ function drawLatent(run, index, extent) {
   const mode = $("latent-mode").value;
   const side = Math.round(Math.sqrt(run.seqLen));
   const values = Array.prototype.slice.call(p[mode], 0, run.seqLen);
-  // One colour scale for the whole solve: the largest move of any cell in any step so far.
+  // One colour scale for the solve up to this pass: the largest move of any cell shown.
+  const cells = shownCells(run.seqLen, run.task === "sudoku" ? null : extent);
   let max = 0;
-  for (const q of run.passes) for (let i = 0; i < run.seqLen && i < (q[mode]?.length ?? 0); i++) max = Math.max(max, q[mode][i]);
+  for (const q of run.passes.slice(0, index + 1)) if (q[mode]?.length) for (const i of cells) max = Math.max(max, q[mode][i]);
   const { lo, hi } = drawHeat($("latent-canvas"), values, { side, extent: run.task === "sudoku" ? null : extent, size: 270, max });
-  $("latent-range").textContent = `step ${p.step}: ${lo.toFixed(2)} to ${hi.toFixed(2)} (scale: 0 dark, ${max.toFixed(2)} light, the largest move in this solve)`;
+  $("latent-range").textContent = `step ${p.step}: ${lo.toFixed(2)} to ${hi.toFixed(2)} (scale: 0 dark, ${max.toFixed(2)} light, the largest move so far)`;
   $("latent-canvas").setAttribute("aria-label", `How far the ${mode === "answerChange" ? "answer" : "reasoning"} latent moved per cell in step ${p.step}: ${lo.toFixed(2)} to ${hi.toFixed(2)}, on a scale up to ${max.toFixed(2)}`);
 }
 
@@ -477,6 +508,7 @@ function onSolveStart(detail) {
     edits: [],
     vote: state.pendingVote ?? null,
     loadSeq: state.loadSeq, // a continued solve needs the same model loaded
+    entryText: state.entryText, // the puzzle picked when it started (edits aside)
   };
   state.view = 0;
   $("steps-table").tBodies[0].replaceChildren();
@@ -488,6 +520,32 @@ function onSolveStart(detail) {
   if (state.run.task) drawTokens($("input-canvas"), state.run.task, state.run.input, { size: 270, extent: state.run.task === "maze" ? state.run.shape : undefined });
   $("grid-figure").hidden = false;
   setState("solving");
+}
+
+/** Another puzzle or model: the last solve leaves the page (a running one is cancelled), so no
+ * prediction, verdict, vote or step table stays beside a puzzle or model it was not computed for,
+ * and "Think longer" cannot continue it there. */
+function clearRun() {
+  if (!state.run) return;
+  if (state.client?.solving) {
+    state.resumeAfterCancel = false;
+    state.client.cancel();
+  }
+  setPlaying(false);
+  state.run = null;
+  state.view = 0;
+  for (const id of ["grid-figure", "votes-figure", "latent-figure", "verdict"]) $(id).hidden = true;
+  $("steps-table").tBodies[0].replaceChildren();
+  $("pass-status").textContent = "";
+  $("solve-summary").textContent = "";
+  const slider = $("step-slider");
+  Object.assign(slider, { max: "0", value: "0", disabled: true });
+  for (const id of ["prev-btn", "next-btn", "play-btn"]) $(id).disabled = true;
+  const halt = $("halt-canvas");
+  drawHalt(halt, [], -1, { width: Math.max(120, Math.min(360, Math.floor(halt.parentElement.clientWidth || 360))) });
+  drawTimelineTicks({ passes: [], edits: [] });
+  updateButtons();
+  updateHash();
 }
 
 function onPass(id, pass) {
@@ -503,7 +561,7 @@ function onPass(id, pass) {
     const cells = [
       null,
       fmtMs(pass.ms),
-      pass.haltProb?.length ? fmtP(pass.haltProb[0]) : "–",
+      pass.haltProb?.length ? fmtP(haltOf(pass)) : "–",
       String(countChanged(run.lastStepTokens, tokens) ?? "–"),
       { webgpu: "WebGPU", cpu: "CPU" }[pass.backend] ?? pass.backend ?? "",
     ];
@@ -543,8 +601,11 @@ function drawTimelineTicks(run) {
 
 function onDone(id, result) {
   const run = state.run;
-  if (!run || run.id !== id) return;
+  if (!run || run.id !== id) return settleAfterClearedRun();
   run.result = result;
+  // An edit during the last step: the solve ended before the cancel; "Continue on the edited
+  // puzzle" offers the rest, and a later Cancel must not continue.
+  if (!result.cancelled) state.resumeAfterCancel = false;
   if (result.cancelled && state.resumeAfterCancel) {
     // Cancelled for an edit on the grid: go on from here on the edited puzzle.
     state.resumeAfterCancel = false;
@@ -559,7 +620,7 @@ function onDone(id, result) {
     run.resumedFrom ? `continued from step ${run.resumedFrom}` : null,
     `${fmtMs(result.totalMs)} ms${run.resumedFrom ? ` for the last ${ran}` : " in all"}`,
     ran > 0 ? `${fmtMs(result.totalMs / ran)} ms per step` : null,
-    result.haltProb?.length ? `final halt probability ${fmtP(result.haltProb[0])}` : null,
+    result.haltProb?.length ? `final halt probability ${fmtP(Math.min(...result.haltProb))}${result.haltProb.length > 1 ? ` (lowest of ${result.haltProb.length})` : ""}` : null,
     `on ${BACKEND_NAMES[result.backend] ?? result.backend}`,
   ].filter(Boolean);
   $("solve-summary").textContent = parts.join(" · ");
@@ -569,13 +630,23 @@ function onDone(id, result) {
   setState(result.cancelled ? "cancelled" : "solved");
 }
 
+/** The end of a solve whose run left the page (see [clearRun]): the page is idle again. */
+function settleAfterClearedRun() {
+  if (document.body.dataset.state === "solving" && !state.client?.solving) setState(state.info ? "loaded" : "ready");
+  else updateButtons();
+}
+
 function onSolveError(detail) {
   state.resumeAfterCancel = false;
   const run = state.run;
   if (run && run.id === detail.id) {
     $("solve-summary").textContent = `The solve failed: ${detail.message}`;
+    if (!run.passes.length) {
+      $("pass-status").textContent = "";
+      for (const id of ["grid-figure", "votes-figure", "latent-figure", "verdict"]) $(id).hidden = true;
+    }
     if (!run.fromUi) showError(detail.message, { kind: "solve", title: "The solve failed" });
-  }
+  } else return settleAfterClearedRun();
   setBadge();
   setState(state.info ? "loaded" : "ready");
 }
@@ -668,6 +739,8 @@ function selectEntry(index) {
   } catch {
     text = e.text;
   }
+  // Another puzzle (not "Reset" back to the one solved): the last solve leaves the page.
+  if (state.run && state.run.entryText !== text) clearRun();
   $("puzzle-text").value = text;
   state.entryText = text; // while the editor holds exactly this, the entry's answer applies
   state.selectedEntry = e;
@@ -954,6 +1027,7 @@ function onLoaded(info) {
   state.pendingEntry = null;
   state.info = info;
   state.modelEntry = entry;
+  if (state.run && state.run.loadSeq !== state.loadSeq) clearRun();
   if (state.metrics.firstLoadedMs == null) state.metrics.firstLoadedMs = performance.now();
   const modelTask = info.task ?? taskOf(info.config);
   $("model-info").textContent = describeInfo(info, entry?.name, modelTask ? TASKS[modelTask].name : null);
@@ -1061,8 +1135,8 @@ function continueSolve() {
 
 /** Voting on, as one batch: for ARC every version of the task the model learned, for a maze its
  * 8 rotations and mirrors; else null. */
-function voteBatch(puzzle) {
-  if (!$("opt-vote").checked) return null;
+function voteBatch(puzzle, { always = false } = {}) {
+  if (!always && !$("opt-vote").checked) return null;
   if (puzzle.task === "maze") {
     const input = Uint32Array.from(puzzle.tokens);
     return { task: "maze", input, tokens: mazeVersions(input), puzzleIds: [] };
@@ -1107,7 +1181,8 @@ async function solveCurrent({ resume = false, maxSteps = null } = {}) {
   state.pendingShape = { rows: puzzle.rows, cols: puzzle.cols };
   state.pendingAnswer = $("puzzle-text").value === state.entryText ? (state.selectedEntry?.solution ?? null) : null;
   // A continued solve keeps the batch it started with (the runtime checks it).
-  const vote = resume ? (state.run?.vote ? voteBatch(puzzle) : null) : voteBatch(puzzle);
+  // (the voting box may have changed since: it applies to the next new solve).
+  const vote = resume ? (state.run?.vote ? voteBatch(puzzle, { always: true }) : null) : voteBatch(puzzle);
   state.pendingVote = vote;
   const batch = vote ? { tokens: vote.tokens, puzzleIds: vote.puzzleIds } : { tokens: puzzle.tokens, puzzleIds: puzzle.task === "arc" ? [puzzle.puzzleId] : [] };
   const promise = c.solve(batch, null, options);

@@ -206,7 +206,13 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       await page.focus("#step-slider");
       await page.keyboard.press("Home");
       assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 1, 1).tokens));
-      assert.match(await page.textContent("#pass-status"), /Pass 1 of 6: step 1 .* halt probability 0\.119/);
+      const status = await page.textContent("#pass-status");
+      assert.match(status, /Pass 1 of 6: step 1 .* halt probability 0\.119/);
+      // Mean confidence over the blanks only (the givens are predicted with certainty).
+      const blanks = input.map((t, i) => i).filter((i) => input[i] < 2);
+      const conf = mockPass(input, 81, 11, 1, 1).confidence;
+      const mean = blanks.reduce((a, i) => a + conf[i], 0) / blanks.length;
+      assert.ok(status.includes(`mean confidence ${mean.toFixed(3)} on the ${blanks.length} blanks`), status);
       await page.click("#next-btn");
       assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 2, 1).tokens));
       // The badge gives the measured speed; "Think longer" continues for 16 more steps.
@@ -225,6 +231,23 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
       assert.equal(await page.evaluate(() => window.trmApp.state.run.passes.length), 22);
       assert.equal(await page.textContent("#grid-text"), sudokuText(mockPass(input, 81, 11, 22, 1).tokens));
+      // The same puzzle picked again keeps the solve on view; another puzzle takes it off the
+      // page, so no prediction, verdict or table sits beside a puzzle it was not for.
+      await page.selectOption("#puzzle-select", await page.inputValue("#puzzle-select"));
+      assert.equal(await page.isVisible("#grid-figure"), true);
+      assert.equal(await page.evaluate(() => window.trmApp.state.run?.passes.length), 22);
+      await page.selectOption("#puzzle-select", "1");
+      const cleared = await page.evaluate(() => ({
+        run: window.trmApp.state.run,
+        figures: ["grid-figure", "verdict", "latent-figure"].map((id) => document.getElementById(id).hidden),
+        rows: document.querySelectorAll("#steps-table tbody tr").length,
+        status: document.getElementById("pass-status").textContent,
+        longer: document.getElementById("longer-btn").disabled,
+      }));
+      assert.deepEqual(cleared, { run: null, figures: [true, true, true], rows: 0, status: "", longer: true });
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.equal(await page.isVisible("#grid-figure"), true);
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
@@ -280,7 +303,7 @@ test("the Sudoku grid is edited in place; passes play back and the halting line 
       // The latent view shows how far z_L (or z_H) moved per cell in the step on view, on one
       // colour scale for the solve.
       assert.equal(await page.isVisible("#latent-canvas"), true);
-      assert.match(await page.textContent("#latent-range"), /^step 6: 1\.00 to 5\.90 \(scale: 0 dark, 5\.90 light, the largest move in this solve\)$/);
+      assert.match(await page.textContent("#latent-range"), /^step 6: 1\.00 to 5\.90 \(scale: 0 dark, 5\.90 light, the largest move so far\)$/);
       await page.selectOption("#latent-mode", "answerChange");
       assert.match(await page.getAttribute("#latent-canvas", "aria-label"), /^How far the answer latent moved per cell in step 6: 0\.00 to 0\.32, on a scale up to 1\.90$/);
       assert.deepEqual(errors, [], dump(log, errors));
@@ -702,7 +725,15 @@ test("a maze model on a 7x7 canvas: the page offers mazes that fit it and marks 
       assert.equal(await page.evaluate(() => window.trmApp.state.run.rows), 8);
       assert.equal(await page.isVisible("#votes-figure"), true);
       assert.match(await page.textContent("#vote-caption"), /^Votes at step 3: the maze solved in 8 versions .* \d+ distinct\./);
+      // A batch halts when every version wants to: the halting line shows the lowest of them.
+      assert.match(await page.textContent("#halt-caption"), /the lowest of the 8 versions/);
+      assert.match(await page.getAttribute("#halt-canvas", "aria-label"), /^Halting probability by step \(the lowest of the 8 versions\): /);
+      // The box applies to the next new solve: "Think longer" goes on with the 8 versions.
       await page.uncheck("#opt-vote");
+      await page.click("#longer-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.match(await page.textContent("#solve-summary"), /continued from step 3/);
+      assert.equal(await page.evaluate(() => window.trmApp.state.run.rows), 8);
       await page.click("#solve-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
       assert.equal(await page.evaluate(() => window.trmApp.state.run.rows), 1);
