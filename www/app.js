@@ -1068,6 +1068,11 @@ function onLoaded(info) {
   updatePuzzleIdName();
   setBadge();
   setState("loaded");
+  // A task picked while this model loaded: load the task's own model now.
+  const wanted = state.taskModelWanted;
+  state.taskModelWanted = null;
+  const m = wanted === state.task && task !== state.task ? state.models.find((x) => x.task === state.task) : null;
+  if (m) setTimeout(() => loadModel(m.url, m), 0);
 }
 
 async function loadModel(source, entry) {
@@ -1267,7 +1272,10 @@ function wireUi() {
     // Picking a task picks a model for it: the first listed (trained models come first).
     const loaded = state.info ? (state.info.task ?? taskOf(state.info.config)) : null;
     const m = state.models.find((x) => x.task === state.task);
-    if (m && loaded !== state.task && state.client?.isReady && !state.loading) loadModel(m.url, m);
+    if (!m || loaded === state.task) return;
+    // While the runtime starts or another model loads, this one follows it (see onLoaded).
+    if (state.client?.isReady && !state.loading) loadModel(m.url, m);
+    else state.taskModelWanted = state.task;
   });
   $("puzzle-select").addEventListener("change", (e) => selectEntry(Number(e.target.value)));
   $("random-btn").addEventListener("click", newRandomPuzzle);
