@@ -1133,9 +1133,9 @@ function inputEdited(run) {
 }
 
 /** Continue the last solve for 16 more steps, on the puzzle as it is now (edited or not). */
-function continueSolve() {
+function continueSolve({ thinkLonger = false } = {}) {
   const done = state.run?.result?.steps ?? 0;
-  return solveCurrent({ resume: true, maxSteps: Math.min(MAX_STEPS, done + 16) });
+  return solveCurrent({ resume: true, maxSteps: Math.min(MAX_STEPS, done + 16), thinkLonger });
 }
 
 /** Voting on, as one batch: for ARC every version of the task the model learned, for a maze its
@@ -1155,7 +1155,7 @@ function voteBatch(puzzle, { always = false } = {}) {
   return v.puzzleIds.length > 1 ? { ...v, task: "arc", names, text, base } : null;
 }
 
-async function solveCurrent({ resume = false, maxSteps = null } = {}) {
+async function solveCurrent({ resume = false, maxSteps = null, thinkLonger = false } = {}) {
   const c = state.client;
   clearMessages("solve");
   clearMessages("fallback");
@@ -1180,7 +1180,7 @@ async function solveCurrent({ resume = false, maxSteps = null } = {}) {
   const options = {
     maxSteps: maxSteps ?? (Number.isInteger(steps) && steps >= 1 && steps <= 64 ? steps : undefined),
     inner: $("opt-inner").checked,
-    stopOnHalt: $("opt-halt").checked,
+    stopOnHalt: $("opt-halt").checked && !thinkLonger,
     resume,
   };
   state.pendingShape = { rows: puzzle.rows, cols: puzzle.cols };
@@ -1339,7 +1339,10 @@ function wireUi() {
   // is now: after an edit, the model starts from its old state and must recover).
   $("longer-btn").addEventListener("click", () => {
     $("follow").checked = true;
-    continueSolve();
+    // "Think longer" means the 16 steps even where the model would halt; a continue on an
+    // edited puzzle keeps the halting choice.
+    const run = state.run;
+    continueSolve({ thinkLonger: !(run?.task === state.task && inputEdited(run)) });
   });
   $("latent-mode").addEventListener("change", () => state.run?.passes.length && renderPass(state.view));
   $("opt-labels").addEventListener("change", () => {

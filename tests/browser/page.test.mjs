@@ -245,9 +245,16 @@ test("a solve streams every pass; the grid, slider and step table show each one"
         longer: document.getElementById("longer-btn").disabled,
       }));
       assert.deepEqual(cleared, { run: null, figures: [true, true, true], rows: 0, status: "", longer: true });
+      // Halting on: the solve stops where the model wants to (the mock's step 4); "Think longer"
+      // then runs its 16 steps all the same.
+      await page.check("#opt-halt");
       await page.click("#solve-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
       assert.equal(await page.isVisible("#grid-figure"), true);
+      assert.equal(await page.evaluate(() => window.trmApp.state.run.result.steps), 4);
+      await page.click("#longer-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      assert.equal(await page.evaluate(() => window.trmApp.state.run.result.steps), 20);
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
       await context.close();
