@@ -1065,6 +1065,11 @@ function onLoaded(info) {
   }
   $("puzzle-id").max = String(Math.max(0, (cfg.num_puzzle_identifiers ?? 1) - 1));
   if (state.selectedEntry) $("puzzle-id").value = String(resolvePuzzleId(state.selectedEntry));
+  // A shared link's own ARC grid: the identifier it was solved under (once, on the first load).
+  if (params.puzzleId != null && !state.linkIdApplied && state.task === "arc" && $("puzzle-text").value !== state.entryText) {
+    $("puzzle-id").value = String(Math.min(params.puzzleId, Number($("puzzle-id").max)));
+  }
+  state.linkIdApplied = true;
   updatePuzzleIdName();
   setBadge();
   setState("loaded");
@@ -1302,6 +1307,7 @@ function wireUi() {
   });
   $("opt-inner").checked = params.inner;
   $("opt-halt").checked = params.halt;
+  $("opt-vote").checked = params.vote;
   if (params.steps) $("opt-steps").value = String(params.steps);
   $("solve-btn").addEventListener("click", () => solveCurrent());
   $("cancel-btn").addEventListener("click", () => state.client?.cancel());
@@ -1450,11 +1456,17 @@ function viewLink({ embed = params.embed } = {}) {
   const text = $("puzzle-text").value;
   const fromGallery = e && e.key !== `${e.task}:random` && text === state.entryText;
   const run = state.run?.passes.length ? state.run : null;
+  const steps = Number($("opt-steps").value);
   const hash = viewHash({
     task: state.task,
     puzzle: fromGallery ? e.key : null,
     text: fromGallery ? null : text,
+    puzzleId: state.task === "arc" && !fromGallery ? Number($("puzzle-id").value) : null,
     model: state.modelEntry?.index != null ? state.modelEntry.name : null,
+    steps: Number.isInteger(steps) && steps !== (state.info?.config?.halt_max_steps ?? 16) ? steps : null,
+    inner: $("opt-inner").checked,
+    halt: $("opt-halt").checked,
+    vote: $("opt-vote").checked,
     solve: !!run,
     step: run ? state.view : null,
     embed,

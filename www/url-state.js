@@ -24,7 +24,7 @@ export function readParams(search, base, hash = "") {
     }
     return v.trim();
   };
-  const out = { backend: "auto", model: null, task: null, puzzle: null, text: null, steps: null, step: null, inner: false, halt: false, autosolve: false, embed: false, sw: true, notices };
+  const out = { backend: "auto", model: null, task: null, puzzle: null, text: null, puzzleId: null, steps: null, step: null, inner: false, halt: false, vote: true, autosolve: false, embed: false, sw: true, notices };
   const backend = get("backend", 20);
   if (backend != null && backend !== "") {
     const b = backend.toLowerCase();
@@ -67,7 +67,15 @@ export function readParams(search, base, hash = "") {
     if (Number.isInteger(n) && n >= 1 && n <= 64) out.steps = n;
     else notices.push(`Ignored steps=${steps}: use a whole number from 1 to 64.`);
   }
+  // An ARC grid of the visitor's own names the task it is for by the model's puzzle identifier.
+  const id = get("id", 10);
+  if (id) {
+    const n = Number(id);
+    if (Number.isInteger(n) && n >= 0 && n <= 1_000_000) out.puzzleId = n;
+    else notices.push(`Ignored id=${id}: use a whole number.`);
+  }
   const flag = (k) => ["1", "true", "yes", "on"].includes((get(k, 10) ?? "").toLowerCase());
+  out.vote = !["0", "false", "no", "off"].includes((get("vote", 10) ?? "").toLowerCase());
   out.inner = flag("inner");
   out.halt = flag("halt");
   out.autosolve = flag("autosolve");
@@ -77,15 +85,23 @@ export function readParams(search, base, hash = "") {
 }
 
 /**
- * The fragment that restores a view: task, puzzle (a gallery id, or the text itself), model,
+ * The fragment that restores a view: task, puzzle (a gallery id, or the text itself and, for
+ * ARC, its puzzle identifier), model, the solve's settings (they decide which pass is which),
  * the pass on view, embed mode. Only what differs from the defaults is written.
  */
-export function viewHash({ task, puzzle = null, text = null, model = null, step = null, embed = false, solve = false }) {
+export function viewHash({ task, puzzle = null, text = null, puzzleId = null, model = null, steps = null, inner = false, halt = false, vote = true, step = null, embed = false, solve = false }) {
   const p = new URLSearchParams();
   if (task) p.set("task", task);
   if (puzzle) p.set("puzzle", puzzle);
-  else if (text) p.set("text", text);
+  else if (text) {
+    p.set("text", text);
+    if (puzzleId != null) p.set("id", String(puzzleId));
+  }
   if (model) p.set("model", model);
+  if (steps != null) p.set("steps", String(steps));
+  if (inner) p.set("inner", "1");
+  if (halt) p.set("halt", "1");
+  if (!vote) p.set("vote", "0");
   if (solve) p.set("autosolve", "1");
   if (step != null) p.set("step", String(step));
   if (embed) p.set("embed", "1");

@@ -359,6 +359,30 @@ test("the address holds the view: a copied link restores it; embed mode shows on
         await other.context.close();
       }
 
+      // The solve's settings travel too: with inner updates on, the pass on view is an inner one.
+      await page.check("#opt-inner");
+      await page.click("#solve-btn");
+      assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
+      await page.focus("#step-slider");
+      await page.keyboard.press("Home");
+      await page.keyboard.press("ArrowRight");
+      await page.keyboard.press("ArrowRight");
+      const wantInner = await page.evaluate(() => ({ view: window.trmApp.state.view, caption: document.getElementById("grid-caption").textContent }));
+      await page.click("#share-btn");
+      await page.waitForFunction(() => /Link copied/.test(document.getElementById("share-status").textContent));
+      const innerLink = await page.evaluate(() => navigator.clipboard.readText());
+      assert.match(innerLink, /&inner=1&autosolve=1&step=2$/);
+      const third = await openPage(browser, innerLink);
+      try {
+        await third.page.waitForFunction(() => window.trmApp?.state.run?.result && window.trmApp.state.view === 2, null, { timeout: 60_000 });
+        assert.equal(await third.page.isChecked("#opt-inner"), true);
+        assert.equal(await third.page.textContent("#grid-caption"), wantInner.caption);
+        assert.match(wantInner.caption, /^Prediction — step 1, (latent|answer) update/);
+      } finally {
+        await third.context.close();
+      }
+      await page.uncheck("#opt-inner");
+
       // A puzzle of one's own travels as text; embed mode hides all but the puzzle and its timeline.
       await page.fill("#puzzle-text", "S o\n#o#\n  G\n");
       await page.click("#embed-btn");

@@ -9,7 +9,7 @@ test("valid parameters are read", () => {
   const p = readParams("?backend=CPU&model=sudoku-small&task=Maze&puzzle=easy-1&steps=8&inner=1&halt=yes&autosolve=on&sw=0", BASE);
   assert.deepEqual(
     { ...p, notices: p.notices.length },
-    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", text: null, steps: 8, step: null, inner: true, halt: true, autosolve: true, embed: false, sw: false, notices: 0 },
+    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", text: null, puzzleId: null, steps: 8, step: null, inner: true, halt: true, vote: true, autosolve: true, embed: false, sw: false, notices: 0 },
   );
   assert.equal(readParams("?model=preset:sudoku-mlp", BASE).model, "preset:sudoku-mlp");
   assert.equal(readParams("?model=models/x.safetensors", BASE).model, "models/x.safetensors");
@@ -37,5 +37,12 @@ test("the fragment holds a view; it wins over the query; a written view reads ba
   assert.deepEqual([p.task, p.text, p.model, p.step, p.embed, p.autosolve, p.puzzle], ["maze", text, "maze-small", 5, true, true, null]);
   assert.equal(readParams("", BASE, viewHash({ task: "sudoku", puzzle: "easy-3", text })).text, null, "a gallery id rather than its text");
   assert.equal(readParams("", BASE, `#text=${"x".repeat(2001)}`).notices.length, 1);
+  // The solve's settings and an own ARC grid's identifier travel with the view.
+  const arc = viewHash({ task: "arc", text: "12\n34", puzzleId: 7, steps: 8, inner: true, halt: true, vote: false, step: 3 });
+  const q = readParams("", BASE, arc);
+  assert.deepEqual([q.text, q.puzzleId, q.steps, q.inner, q.halt, q.vote, q.step], ["12\n34", 7, 8, true, true, false, 3]);
+  assert.equal(readParams("", BASE, viewHash({ task: "arc", puzzle: "arc:x", puzzleId: 7 })).puzzleId, null, "a gallery task has its own");
+  assert.equal(readParams("", BASE, viewHash({ task: "sudoku" })).vote, true);
+  assert.equal(readParams("", BASE, "#id=-1").puzzleId, null);
   assert.equal(readParams("", BASE, "#step=-2").step, null);
 });
