@@ -57,6 +57,30 @@ fn runs_the_reference_sixteen_steps_or_more_or_stops_on_halt() {
     assert_eq!(stopped, full[..=first].to_vec());
 }
 
+/// A batch (the page's voting versions) stops at the first step where every row wants to halt,
+/// not where the first row does.
+#[test]
+fn a_batch_stops_when_all_its_rows_want_to_halt() {
+    let m = model("sudoku-mlp-h64");
+    let vocab = m.config.vocab_size as u32;
+    let rows: Vec<Vec<u32>> = (0..6u32).map(|k| grid(&m).iter().map(|t| 1 + (t + k * 7) % (vocab - 1)).collect()).collect();
+    let batch = Batch::new(&rows, &[], &m).unwrap();
+    let run = |opts| {
+        let mut qs = Vec::new();
+        Recursion::new(&m, &batch, opts, &flex()).run(|p| qs.push(p.q_halt.clone())).unwrap();
+        qs
+    };
+    let full = run(SolveOptions::reference(&m));
+    let first: Vec<usize> = (0..rows.len())
+        .map(|r| full.iter().position(|q| q[r] > 0.0).expect("this random model halts within 16 steps"))
+        .collect();
+    let all = full.iter().position(|q| q.iter().all(|&x| x > 0.0)).expect("all rows want to halt at some step");
+    let earliest = *first.iter().min().unwrap();
+    assert!(earliest < all, "some row must want to halt before all do, for this test to tell: {first:?}, all at {all}");
+    let stopped = run(SolveOptions { max_steps: 16, stop_on_halt: true, inner: false });
+    assert_eq!(stopped, full[..=all].to_vec());
+}
+
 #[test]
 fn inputs_are_checked_against_the_model() {
     let m = model("arc-att-learned-h64"); // 7 puzzle ids, vocab 12

@@ -219,8 +219,26 @@ fn messages_have_one_camel_case_shape() {
     assert_eq!(pass["answerChange"].as_array().unwrap().len(), 81);
     assert_eq!(pass["reasoningChange"].as_array().unwrap().len(), 81);
     assert_eq!(pass["backend"], "cpu");
+    assert_eq!(pass["inner"], serde_json::Value::Null);
     let result = serde_json::to_value(&result).unwrap();
     assert_eq!(keys(&result), ["backend", "cancelled", "confidence", "fellBack", "haltProb", "steps", "tokens", "totalMs"]);
+
+    // With inner updates: each names its kind and cycle as the page reads them (sudoku-small:
+    // H=2, L=3), and carries no halting or latent change (those belong to the step's own pass).
+    let inner = std::cell::RefCell::new(Vec::new());
+    let host = Recorder::with(|p| {
+        inner.borrow_mut().push(serde_json::to_value(p).unwrap());
+        Ok(())
+    });
+    block_on(engine.solve(&tokens, &[], &steps(1, true), &host)).unwrap();
+    let passes = inner.take();
+    let kinds: Vec<_> = passes.iter().map(|p| p["inner"].clone()).collect();
+    let latent = |h: u32, l: u32| serde_json::json!({ "kind": "latent", "h": h, "l": l });
+    let answer = |h: u32| serde_json::json!({ "kind": "answer", "h": h });
+    assert_eq!(kinds, [latent(0, 0), latent(0, 1), latent(0, 2), answer(0), latent(1, 0), latent(1, 1), latent(1, 2), answer(1), serde_json::Value::Null]);
+    for p in &passes[..8] {
+        assert!(p["haltProb"].as_array().unwrap().is_empty() && p["answerChange"].as_array().unwrap().is_empty());
+    }
 
     let opts: SolveOptionsMessage = serde_json::from_str(r#"{"maxSteps": 3, "stopOnHalt": true}"#).unwrap();
     assert_eq!(opts, SolveOptionsMessage { max_steps: Some(3), stop_on_halt: true, ..Default::default() });

@@ -198,8 +198,9 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.ok(st.rendered >= 6, `every pass rendered (${st.rendered})`);
       assert.equal(st.max, "5");
       assert.equal(st.rows, 6);
-      // The gallery entry's answer is known: the verdict says how the prediction compares.
-      assert.match(await page.textContent("#verdict"), /^(✓ equals|✗ differs from) the answer; /);
+      // The gallery entry's answer is known: the verdict says how the prediction compares (the
+      // mock's last pass changes every given, so it cannot be the answer).
+      assert.match(await page.textContent("#verdict"), /^✗ differs from the answer; /);
       const input = Array.from(parseSudoku(await page.inputValue("#puzzle-text")).tokens);
       assert.equal(st.text, sudokuText(mockPass(input, 81, 11, 6, 1).tokens));
       // Scrub back to the first pass with the keyboard.

@@ -224,6 +224,7 @@ test("corrupted, garbage and wrong-architecture weights: clear errors, and the p
     assert.equal(await page.evaluate(() => window.trmApp.state.run.result.steps), 2);
     // Bit-rotted weights parse but compute garbage: that must not crash the page either.
     await page.evaluate(() => window.trmApp.loadModel("__test__/bitrot.safetensors"));
+    assert.match(await page.evaluate(() => window.trm.info?.url ?? ""), /bitrot\.safetensors$/, "the bit-rotted file is the model loaded");
     await page.click("#solve-btn");
     await page.waitForFunction(() => document.body.dataset.state !== "solving" && window.trmApp.state.run?.result != null || /failed/.test(document.getElementById("solve-summary").textContent), null, { timeout: 600_000 });
     const crashed = (await errorTexts(page)).filter((m) => /crashed/.test(m));
