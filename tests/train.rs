@@ -220,3 +220,51 @@ fn arc_training_uses_one_identifier_per_task_version_and_scores_by_voting() {
     bad.arch.num_puzzle_identifiers = 5;
     assert!(bad.validate().unwrap_err().contains("num_puzzle_identifiers must be 7"));
 }
+
+/// The ACT slots as the reference runs them: a slot whose q_halt is positive halts (exploration
+/// off), takes the next puzzle of the stream and restarts from the initial state; one that never
+/// wants to halt runs `halt_max_steps` steps on the same puzzle. A learning rate of 1e-9 keeps
+/// the weights (and the halting head, set by hand) all but still.
+#[test]
+fn halted_slots_take_fresh_puzzles_and_restart_from_the_initial_state() {
+    let dev = flex();
+    let mut cfg = TrainConfig::preset("tiny-test").unwrap();
+    cfg.halt_exploration_prob = 0.0;
+    cfg.optim.lr = 1e-9;
+    let b = cfg.batch_size;
+    let max = cfg.arch.halt_max_steps;
+    // q = (halt, continue) = (bias, 0) for every row, whatever the state.
+    let with_halting_bias = |bias: f32| {
+        let mut t = Trainer::new(cfg.clone(), &dev).unwrap();
+        let d = cfg.arch.hidden_size;
+        t.model.q_head.weight = Tensor::from_data(TensorData::new(vec![0.0f32; d * 2], [d, 2]), &dev);
+        t.model.q_head.bias = Some(Tensor::from_data(TensorData::new(vec![bias, 0.0], [2]), &dev));
+        t
+    };
+    let host = |t: &Tensor<3>| t.clone().into_data().iter::<f32>().collect::<Vec<f32>>();
+
+    // Always halting: every step takes the next b puzzles and starts them from H_init/L_init, so
+    // the second step's carry is what a fresh trainer computes on puzzles b..2b.
+    let mut halting = with_halting_bias(20.0);
+    let first = halting.train_step();
+    assert_eq!((first.halted, halting.next_example), (b, b as u64));
+    assert!(halting.slots.iter().all(|s| s.halted && s.steps == 1));
+    halting.train_step();
+    assert_eq!(halting.next_example, 2 * b as u64);
+    assert_eq!(halting.slots.iter().map(|s| s.example_index).collect::<Vec<_>>(), (b as u64..2 * b as u64).collect::<Vec<_>>());
+    let mut fresh = with_halting_bias(20.0);
+    fresh.next_example = b as u64;
+    fresh.train_step();
+    let close = |a: Vec<f32>, b: Vec<f32>| a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= 1e-4 * (1.0 + y.abs()));
+    assert!(close(host(&halting.carry.z_h), host(&fresh.carry.z_h)), "a halted slot restarts from the initial state");
+    assert!(close(host(&halting.carry.z_l), host(&fresh.carry.z_l)));
+
+    // Never halting: the same puzzles for halt_max_steps steps, then all halt at once.
+    let mut stubborn = with_halting_bias(-20.0);
+    for step in 1..=max {
+        let stats = stubborn.train_step();
+        assert_eq!(stubborn.next_example, b as u64, "no fresh puzzle before step {max}");
+        assert_eq!(stats.halted, if step == max { b } else { 0 }, "step {step}");
+        assert!(stubborn.slots.iter().all(|s| s.steps == step));
+    }
+}
