@@ -229,6 +229,12 @@ test("corrupted, garbage and wrong-architecture weights: clear errors, and the p
     await page.waitForFunction(() => document.body.dataset.state !== "solving" && window.trmApp.state.run?.result != null || /failed/.test(document.getElementById("solve-summary").textContent), null, { timeout: 600_000 });
     const crashed = (await errorTexts(page)).filter((m) => /crashed/.test(m));
     assert.deepEqual(crashed, [], "NaN weights must not crash the runtime");
+    // The picker's paper-size presets are built in the runtime (random weights) and solve.
+    await page.evaluate(() => window.trmApp.loadModel("preset:sudoku-mlp"));
+    const preset = await page.evaluate(() => ({ source: window.trm.info?.source, params: window.trm.info?.params, seq: window.trm.info?.config?.seq_len }));
+    assert.deepEqual(preset, { source: "preset", params: 5028866, seq: 81 });
+    const out = await page.evaluate(() => window.trm.solve({ tokens: new Uint32Array(81).fill(1) }, null, { maxSteps: 1 }).then((r) => ({ steps: r.steps, tokens: r.tokens.length })));
+    assert.deepEqual(out, { steps: 1, tokens: 81 });
     assert.deepEqual(errors, [], dump(log, errors));
   } finally {
     await context.close();
