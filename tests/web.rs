@@ -70,7 +70,10 @@ async fn solve_and_check(backend: &str) -> Vec<JsValue> {
         let got = &passes[k];
         assert_eq!(&numbers(&get(got, "tokens")), tokens, "{backend}: step {} argmax differs from the native CLI", k + 1);
         let h = numbers(&get(got, "haltProb"));
-        assert!((h[0] - halt[0]).abs() < 1e-3, "{backend}: step {} halt probability {} vs {}", k + 1, h[0], halt[0]);
+        assert_eq!(h.len(), halt.len(), "{backend}: step {}: one halting probability per row", k + 1);
+        for (row, (g, w)) in h.iter().zip(halt).enumerate() {
+            assert!((g - w).abs() < 1e-3, "{backend}: step {} row {row} halt probability {g} vs {w}", k + 1);
+        }
     }
     passes
 }
