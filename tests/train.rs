@@ -213,7 +213,7 @@ fn arc_training_uses_one_identifier_per_task_version_and_scores_by_voting() {
     }
     let scores = trm::train::trainer::evaluate_arc(&trainer.ema_model(), &cfg, &dev);
     assert_eq!(scores.iter().map(|s| s.band.as_str()).collect::<Vec<_>>(), ["6d0aefbc", "8be77c9e"]);
-    assert!(scores.iter().all(|s| s.puzzles == 1 && s.exact <= 1));
+    assert!(scores.iter().all(|s| s.puzzles == 1));
 
     // A wrong identifier count is a clear error.
     let mut bad = cfg.clone();
@@ -267,4 +267,21 @@ fn halted_slots_take_fresh_puzzles_and_restart_from_the_initial_state() {
         assert_eq!(stats.halted, if step == max { b } else { 0 }, "step {step}");
         assert!(stubborn.slots.iter().all(|s| s.steps == step));
     }
+}
+
+/// The voted ARC evaluation that scored the shipped `arc-small` (its card: 7 of 10 tasks right
+/// at pass@2) gives the same tasks again from the shipped file and its training configuration.
+#[test]
+fn the_shipped_arc_model_scores_as_its_card_says() {
+    let dev = flex();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg: TrainConfig = serde_json::from_str(&std::fs::read_to_string(root.join("runs/arc-small/train_config.json")).unwrap()).unwrap();
+    let mut file = web::read(&std::fs::read(root.join("www/models/arc-small.safetensors")).unwrap()).unwrap();
+    let model = Trm::from_tensors(file.config.clone(), &mut file.tensors, &dev).unwrap();
+    let scores = trm::train::trainer::evaluate_arc(&model, &cfg, &dev);
+    let solved: Vec<&str> = scores.iter().filter(|s| s.exact == 1).map(|s| s.band.as_str()).collect();
+    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("runs/arc-small/arc-small.card.json")).unwrap()).unwrap();
+    let want: Vec<&str> = card["accuracy"].as_array().unwrap().iter().filter(|s| s["exact"] == 1).map(|s| s["band"].as_str().unwrap()).collect();
+    assert_eq!(solved, want);
+    assert_eq!(solved.len(), 7);
 }
