@@ -92,13 +92,14 @@ function setState(s) {
 function updateButtons() {
   const c = state.client;
   const solving = !!c?.solving;
-  $("solve-btn").disabled = !c?.isReady || !state.info || solving || state.loading;
+  // (Not while a video records the passes on view: a new solve would mix into it.)
+  $("solve-btn").disabled = !c?.isReady || !state.info || solving || state.loading || !!state.recording;
   $("cancel-btn").disabled = !solving;
   const run = state.run;
   const ended = !!run?.result;
   const edited = ended && run.task === state.task && inputEdited(run);
   const sameModel = run?.loadSeq === state.loadSeq;
-  $("longer-btn").disabled = !ended || !sameModel || solving || state.loading || !state.info || (run.result.steps ?? 0) >= MAX_STEPS;
+  $("longer-btn").disabled = !ended || !sameModel || solving || state.loading || !state.info || !!state.recording || (run.result.steps ?? 0) >= MAX_STEPS;
   $("longer-btn").textContent = edited ? "Continue on the edited puzzle" : "Think longer";
   $("video-btn").disabled = !state.run?.result || solving || !!state.recording;
   $("load-btn").disabled = !c?.isReady || state.loading || !state.models.length;
@@ -1028,6 +1029,7 @@ function onLoaded(info) {
   state.info = info;
   state.modelEntry = entry;
   if (state.run && state.run.loadSeq !== state.loadSeq) clearRun();
+  state.speed = null; // the badge's "ms per step" is the next solve's, on this model
   if (state.metrics.firstLoadedMs == null) state.metrics.firstLoadedMs = performance.now();
   const modelTask = info.task ?? taskOf(info.config);
   $("model-info").textContent = describeInfo(info, entry?.name, modelTask ? TASKS[modelTask].name : null);
@@ -1520,7 +1522,7 @@ async function saveVideo() {
   state.recording = true;
   setPlaying(false);
   $("follow").checked = false;
-  $("video-btn").disabled = true;
+  updateButtons();
   const keep = state.view;
   try {
     const stream = canvas.captureStream(0);
@@ -1531,6 +1533,7 @@ async function saveVideo() {
     const stopped = new Promise((r) => (recorder.onstop = r));
     recorder.start();
     for (let i = 0; i < run.passes.length; i++) {
+      if (state.run !== run) throw new Error("another puzzle or model was picked during the recording");
       $("share-status").textContent = `Recording pass ${i + 1} of ${run.passes.length}…`;
       renderPass(i);
       track.requestFrame?.();
@@ -1544,7 +1547,7 @@ async function saveVideo() {
     $("share-status").textContent = `Could not record the video: ${e.message}`;
   } finally {
     state.recording = false;
-    renderPass(keep);
+    if (state.run === run) renderPass(keep);
     updateButtons();
   }
 }

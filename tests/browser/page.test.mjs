@@ -223,7 +223,12 @@ test("a solve streams every pass; the grid, slider and step table show each one"
       assert.match(png.suggestedFilename(), /^trm-sudoku-step2\.png$/);
       const pngBytes = readFileSync(await png.path());
       assert.equal(pngBytes.subarray(1, 4).toString(), "PNG");
-      const [video] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.click("#video-btn")]);
+      const recording = async () => {
+        await page.click("#video-btn");
+        // A solve during the recording would mix into it.
+        assert.equal(await page.isDisabled("#solve-btn"), true, "no new solve while a video records");
+      };
+      const [video] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), recording()]);
       assert.equal(video.suggestedFilename(), "trm-sudoku-6-passes.webm");
       const webm = readFileSync(await video.path());
       assert.ok(webm.length > 1000 && webm.readUInt32BE(0) === 0x1a45dfa3, `a WebM file (${webm.length} bytes)`);
