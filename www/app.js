@@ -1297,6 +1297,8 @@ function wireUi() {
     const full = new URL(location.href);
     full.hash = full.hash.replace(/(^#|&)embed=1/, "$1");
     $("full-demo").href = full.href;
+    // The settings panel is hidden here: the model's download progress goes under the puzzle.
+    $("model-line").after($("load-status"));
   }
   let timer = null;
   $("puzzle-text").addEventListener("input", () => {

@@ -402,6 +402,9 @@ test("the address holds the view: a copied link restores it; embed mode shows on
         assert.equal(await embed.page.inputValue("#puzzle-text"), "S o\n#o#\n  G\n");
         for (const hidden of ["#model-panel", "#puzzle-panel", "footer", ".lede"]) assert.equal(await embed.page.isVisible(hidden), false, hidden);
         for (const shown of ["#solve-btn", "#input-canvas", "#full-demo"]) assert.equal(await embed.page.isVisible(shown), true, shown);
+        // The model's download progress shows under the puzzle (the settings panel is hidden).
+        assert.equal(await embed.page.evaluate(() => !!document.getElementById("load-status").closest("#stage")), true);
+        assert.match(await embed.page.textContent("#load-text"), /is ready\.$/);
         assert.doesNotMatch(await embed.page.getAttribute("#full-demo", "href"), /embed=1/);
         assert.deepEqual(embed.errors, [], dump(embed.log, embed.errors));
       } finally {
