@@ -264,6 +264,17 @@ function shownCells(seq, extent) {
   return out;
 }
 
+/** The halting line's width: as wide as its figure allows, up to 360 px (a phone's panel is narrower). */
+function haltWidth(canvas) {
+  return Math.max(120, Math.min(360, Math.floor(canvas.parentElement.clientWidth || 360)));
+}
+
+/** The figures of a solve, hidden when there is none to show. */
+function hideRunFigures() {
+  $("pass-status").textContent = "";
+  for (const id of ["grid-figure", "votes-figure", "latent-figure", "verdict"]) $(id).hidden = true;
+}
+
 /** A pass's halting probability: a batch (voting's versions) halts when every row wants to, so
  * the lowest of its rows; null for inner passes. */
 function haltOf(p) {
@@ -309,11 +320,9 @@ function renderPass(index) {
   drawLatent(run, index, opts.extent);
   const steps = run.passes.filter((q) => !q.inner);
   const halt = $("halt-canvas");
-  // As wide as its figure allows, up to 360 px (a phone's panel is narrower).
-  const haltWidth = Math.max(120, Math.min(360, Math.floor(halt.parentElement.clientWidth || 360)));
   const probs = steps.map((q) => haltOf(q) ?? 0);
   const at = steps.findIndex((q) => q.step === p.step);
-  drawHalt(halt, probs, at, { width: haltWidth });
+  drawHalt(halt, probs, at, { width: haltWidth(halt) });
   const stop = probs.findIndex((q) => q > 0.5);
   halt.setAttribute("aria-label", `Halting probability by step${run.rows > 1 ? ` (the lowest of the ${run.rows} versions)` : ""}: ${probs.map(fmtP).join(", ")}; ${stop >= 0 ? `the model would stop at step ${steps[stop].step}` : "the model would not stop yet"}`);
   $("halt-caption").textContent = run.rows > 1
@@ -535,15 +544,13 @@ function clearRun() {
   setPlaying(false);
   state.run = null;
   state.view = 0;
-  for (const id of ["grid-figure", "votes-figure", "latent-figure", "verdict"]) $(id).hidden = true;
+  hideRunFigures();
   $("steps-table").tBodies[0].replaceChildren();
-  $("pass-status").textContent = "";
   $("solve-summary").textContent = "";
   const slider = $("step-slider");
   Object.assign(slider, { max: "0", value: "0", disabled: true });
   for (const id of ["prev-btn", "next-btn", "play-btn"]) $(id).disabled = true;
-  const halt = $("halt-canvas");
-  drawHalt(halt, [], -1, { width: Math.max(120, Math.min(360, Math.floor(halt.parentElement.clientWidth || 360))) });
+  drawHalt($("halt-canvas"), [], -1, { width: haltWidth($("halt-canvas")) });
   drawTimelineTicks({ passes: [], edits: [] });
   updateButtons();
   updateHash();
@@ -642,10 +649,7 @@ function onSolveError(detail) {
   const run = state.run;
   if (run && run.id === detail.id) {
     $("solve-summary").textContent = `The solve failed: ${detail.message}`;
-    if (!run.passes.length) {
-      $("pass-status").textContent = "";
-      for (const id of ["grid-figure", "votes-figure", "latent-figure", "verdict"]) $(id).hidden = true;
-    }
+    if (!run.passes.length) hideRunFigures();
     if (!run.fromUi) showError(detail.message, { kind: "solve", title: "The solve failed" });
   } else return settleAfterClearedRun();
   setBadge();
