@@ -1,6 +1,7 @@
 //! Fast paths for the CPU backend (flex), natively and in wasm, where flex's general kernels
 //! leave much of the time on the table. Plain f32 tensors only (inference and the trainer's
 //! no-gradient cycles); each returns `None` otherwise and the caller takes burn's ops.
+//! - The linear layers' products against weights packed once ([`linear`], [`matmul`]).
 //! - The SwiGLU gate in one vectorised pass: flex evaluates `silu(gate) * up` as two passes with
 //!   a scalar `expf` per element (about a quarter of a Sudoku-MLP inference step); this computes
 //!   `gate / (1 + exp(-gate)) * up` with a polynomial `exp` that the compiler turns into SIMD
@@ -14,7 +15,42 @@
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use super::layers::Rotary;
+use super::layers::{Linear, Rotary};
+use super::matmul::{self, PackedWeight};
+
+/// `x · W` through [`matmul`] against the layer's weight, packed on the first call; `None` for
+/// tensors other than plain flex f32 ones, a layer with a bias (only the tiny `q_head`), or a
+/// machine without the kernel's instructions. A non-contiguous input (the token-mixing MLP's
+/// transposed view) is copied first, as flex's own matmul does. In wasm only: natively, gemm
+/// (flex's matmul) measured as fast as this path or faster on whole model steps, so there the
+/// kernel runs only under its tests.
+pub fn linear<const D: usize>(x: &Tensor<D>, layer: &Linear) -> Option<Tensor<D>> {
+    let device = x.device();
+    if !cfg!(target_family = "wasm") || device.is_autodiff() || device != Device::flex() || x.dtype() != DType::F32 || layer.bias.is_some() || !matmul::supported() {
+        return None;
+    }
+    let weight = match layer.packed.get() {
+        Some(w) => w.clone(),
+        None => {
+            let [k, n] = layer.weight.dims();
+            let w = layer.weight.clone().try_into_primitive::<burn::backend::Flex>().ok()?.to_contiguous();
+            let packed = std::sync::Arc::new(PackedWeight::new(w.as_slice::<f32>()?, k, n));
+            layer.packed.get_or_init(|| packed).clone()
+        }
+    };
+    let mut dims = x.dims();
+    let [k, n] = weight.dims();
+    if dims[D - 1] != k {
+        return None;
+    }
+    let m = dims[..D - 1].iter().product();
+    let input = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
+    let input = if input.is_contiguous() { input } else { input.to_contiguous() };
+    let mut out = vec![0.0f32; m * n];
+    matmul::matmul(input.as_slice::<f32>()?, m, &weight, &mut out);
+    dims[D - 1] = n;
+    Some(Tensor::from_data(TensorData::new(out, dims), &device))
+}
 
 /// `silu(gate) * up` for the output of a SwiGLU's `gate_up_proj` (gate the first half of each
 /// row, up the second), or `None` when the tensor is not a plain flex f32 tensor. It reads the

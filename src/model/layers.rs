@@ -18,11 +18,34 @@ pub fn rms_norm<const D: usize>(x: Tensor<D>, eps: f64) -> Tensor<D> {
 pub struct Linear {
     pub weight: Tensor<2>,
     pub bias: Option<Tensor<1>>,
+    /// The weight packed for the CPU backend's product (`cpu::linear`) on first use, shared by
+    /// clones. Whoever replaces `weight` empties it ([`Linear::set_weight`]).
+    pub packed: PackedSlot,
 }
 
+/// Where a [`Linear`] keeps its packed weight (nothing without a CPU backend).
+#[cfg(any(feature = "flex", target_family = "wasm"))]
+pub type PackedSlot = std::sync::OnceLock<std::sync::Arc<super::matmul::PackedWeight>>;
+#[cfg(not(any(feature = "flex", target_family = "wasm")))]
+pub type PackedSlot = ();
+
 impl Linear {
+    pub fn new(weight: Tensor<2>, bias: Option<Tensor<1>>) -> Self {
+        Self { weight, bias, packed: PackedSlot::default() }
+    }
+
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        #[cfg(any(feature = "flex", target_family = "wasm"))]
+        if let Some(y) = super::cpu::linear(&x, self) {
+            return y;
+        }
         linear(x, self.weight.clone(), self.bias.clone())
+    }
+
+    /// The weight, for a visitor that may replace it: the packed copy is dropped first.
+    pub fn weight_mut(&mut self) -> &mut Tensor<2> {
+        self.packed = PackedSlot::default();
+        &mut self.weight
     }
 
     pub fn out_features(&self) -> usize {
@@ -206,7 +229,7 @@ mod tests {
     #[test]
     fn linear_uses_transposed_weight_and_bias() {
         // burn layout [in=2, out=3]: y = x·W + b.
-        let lin = Linear { weight: t(vec![1., 2., 3., 4., 5., 6.], [2, 3]), bias: Some(t(vec![0.5, 0., -1.], [3])) };
+        let lin = Linear::new(t(vec![1., 2., 3., 4., 5., 6.], [2, 3]), Some(t(vec![0.5, 0., -1.], [3])));
         close(&host(lin.forward(t(vec![1.0, 1.0], [1, 2]))), &[5.5, 7.0, 8.0]);
     }
 
@@ -214,8 +237,8 @@ mod tests {
     fn swiglu_gates_the_first_half() {
         // gate_up: x → [gate, up] = [x, 2x]; down: sum. out = silu(x)·2x.
         let sg = SwiGlu {
-            gate_up_proj: Linear { weight: t(vec![1.0, 2.0], [1, 2]), bias: None },
-            down_proj: Linear { weight: t(vec![1.0], [1, 1]), bias: None },
+            gate_up_proj: Linear::new(t(vec![1.0, 2.0], [1, 2]), None),
+            down_proj: Linear::new(t(vec![1.0], [1, 1]), None),
         };
         let x = 1.5f32;
         let silu = x / (1.0 + (-x).exp());
@@ -240,8 +263,8 @@ mod tests {
     fn attention_averages_values_with_softmax_weights() {
         // One head of width 1, identity projections, no rotary: out_i = Σ_j softmax(q_i k_j)·v_j.
         let attn = Attention {
-            qkv_proj: Linear { weight: t(vec![1.0, 1.0, 1.0], [1, 3]), bias: None },
-            o_proj: Linear { weight: t(vec![1.0], [1, 1]), bias: None },
+            qkv_proj: Linear::new(t(vec![1.0, 1.0, 1.0], [1, 3]), None),
+            o_proj: Linear::new(t(vec![1.0], [1, 1]), None),
             num_heads: 1,
         };
         let xs = [0.5f32, -1.0];

@@ -4,6 +4,8 @@
 
 #[cfg(any(feature = "flex", target_family = "wasm"))]
 pub mod cpu;
+#[cfg(any(feature = "flex", target_family = "wasm"))]
+pub mod matmul;
 pub mod layers;
 
 use burn::tensor::{Device, Int, Tensor};
@@ -107,7 +109,7 @@ impl Trm {
             } else {
                 None
             };
-            Ok::<_, WeightsError>(Linear { weight: w.transposed_2d().to_tensor(device), bias })
+            Ok::<_, WeightsError>(Linear::new(w.transposed_2d().to_tensor(device), bias))
         };
         let swiglu = |t: &mut TensorMap, key: &str, width: usize, inter: usize| {
             Ok::<_, WeightsError>(SwiGlu {
@@ -335,21 +337,21 @@ impl Trm {
         if let Some(pos) = &mut self.embed_pos {
             v.visit("embed_pos.embedding_weight", &mut pos.embedding_weight, false);
         }
-        v.visit("lm_head.weight", &mut self.lm_head.weight, true);
-        v.visit("q_head.weight", &mut self.q_head.weight, true);
+        v.visit("lm_head.weight", self.lm_head.weight_mut(), true);
+        v.visit("q_head.weight", self.q_head.weight_mut(), true);
         if let Some(bias) = &mut self.q_head.bias {
             v.visit("q_head.bias", bias, false);
         }
         for (i, block) in self.l_level.layers.iter_mut().enumerate() {
             let p = format!("L_level.layers.{i}");
             if let Some(attn) = &mut block.self_attn {
-                v.visit(&format!("{p}.self_attn.qkv_proj.weight"), &mut attn.qkv_proj.weight, true);
-                v.visit(&format!("{p}.self_attn.o_proj.weight"), &mut attn.o_proj.weight, true);
+                v.visit(&format!("{p}.self_attn.qkv_proj.weight"), attn.qkv_proj.weight_mut(), true);
+                v.visit(&format!("{p}.self_attn.o_proj.weight"), attn.o_proj.weight_mut(), true);
             }
             for (name, sg) in [("mlp_t", block.mlp_t.as_mut()), ("mlp", Some(&mut block.mlp))] {
                 if let Some(sg) = sg {
-                    v.visit(&format!("{p}.{name}.gate_up_proj.weight"), &mut sg.gate_up_proj.weight, true);
-                    v.visit(&format!("{p}.{name}.down_proj.weight"), &mut sg.down_proj.weight, true);
+                    v.visit(&format!("{p}.{name}.gate_up_proj.weight"), sg.gate_up_proj.weight_mut(), true);
+                    v.visit(&format!("{p}.{name}.down_proj.weight"), sg.down_proj.weight_mut(), true);
                 }
             }
         }
