@@ -19,7 +19,7 @@ pub struct Linear {
     pub weight: Tensor<2>,
     pub bias: Option<Tensor<1>>,
     /// The weight packed for the CPU backend's product (`cpu::linear`) on first use, shared by
-    /// clones. Whoever replaces `weight` empties it ([`Linear::set_weight`]).
+    /// clones. Whoever replaces `weight` empties it ([`Linear::weight_mut`]).
     pub packed: PackedSlot,
 }
 
