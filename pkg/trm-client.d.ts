@@ -121,6 +121,10 @@ export interface Ready {
   threads: number | null;
   /** Why the CPU runs on one thread, when it does. */
   threadsNote: string | null;
+  /** Whether the runtime's CPU matrix products use relaxed SIMD's fused multiply-add (where the browser has it). */
+  relaxedSimd: boolean;
+  /** Why they don't, when they don't. */
+  relaxedSimdNote: string | null;
 }
 
 export declare const WEIGHTS_CACHE: string;
@@ -146,6 +150,8 @@ export declare class TrmClient extends EventTarget {
   webgpuError: string | null;
   threads: number | null;
   threadsNote: string | null;
+  relaxedSimd: boolean | null;
+  relaxedSimdNote: string | null;
   /** The loaded model, kept until another one is in (a failed load leaves it usable). */
   info: ModelInfo | null;
   solving: boolean;

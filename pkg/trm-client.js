@@ -2,7 +2,7 @@
 //
 //   import { TrmClient } from "./trm-client.js";
 //   const trm = new TrmClient({ backend: "auto" });      // "auto" | "webgpu" | "cpu"
-//   await trm.ready;                                      // { backend, reason, adapter, webgpuError, threads, threadsNote }
+//   await trm.ready;                                      // { backend, reason, adapter, webgpuError, threads, threadsNote, relaxedSimd, relaxedSimdNote }
 //   const info = await trm.load("models/x.safetensors", (p) => console.log(p.stage, p.loaded, p.total));
 //     (p.type is "stage" when a new stage begins, "progress" for bytes; total is null when unknown)
 //   const result = await trm.solve({ tokens, puzzleIds: [0] }, (pass) => draw(pass), { maxSteps: 16 });
@@ -48,6 +48,8 @@ export class TrmClient extends EventTarget {
     this.webgpuError = null;
     this.threads = null;
     this.threadsNote = null;
+    this.relaxedSimd = null;
+    this.relaxedSimdNote = null;
     this.info = null;
     this.isReady = false;
     this.initError = null;
@@ -105,8 +107,19 @@ export class TrmClient extends EventTarget {
         this.webgpuError = msg.webgpuError ?? null;
         this.threads = msg.threads ?? null;
         this.threadsNote = msg.threadsNote ?? null;
+        this.relaxedSimd = msg.relaxedSimd ?? null;
+        this.relaxedSimdNote = msg.relaxedSimdNote ?? null;
         this.isReady = true;
-        this._readyResolve({ backend: msg.backend, reason: msg.reason, adapter: this.adapter, webgpuError: this.webgpuError, threads: this.threads, threadsNote: this.threadsNote });
+        this._readyResolve({
+          backend: msg.backend,
+          reason: msg.reason,
+          adapter: this.adapter,
+          webgpuError: this.webgpuError,
+          threads: this.threads,
+          threadsNote: this.threadsNote,
+          relaxedSimd: this.relaxedSimd,
+          relaxedSimdNote: this.relaxedSimdNote,
+        });
         this._emit("ready", msg);
         break;
       case "stage":

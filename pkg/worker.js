@@ -10,9 +10,11 @@
 //   { type: "simulateDeviceLoss", id }   test hook: destroy the WebGPU device
 //   { type: "clearCache", id }           drop the cached weights
 // Replies (worker -> page):
-//   { type: "ready", backend, reason, adapter, webgpuError, threads, threadsNote }
-//                                         again when "auto" moves to WebGPU; threads: the CPU's
-//                                         thread count (null on WebGPU), threadsNote: why one
+//   { type: "ready", backend, reason, adapter, webgpuError, threads, threadsNote, relaxedSimd,
+//     relaxedSimdNote }                   again when "auto" moves to WebGPU; threads: the CPU's
+//                                         thread count (null on WebGPU), threadsNote: why one;
+//                                         relaxedSimd: whether the module's CPU products use
+//                                         relaxed SIMD, relaxedSimdNote: why not
 //   { type: "stage", id, name }          "downloading", "reading cache", "parsing", "uploading",
 //                                         "compiling shaders" | "warming up", "measuring",
 //                                         "loading WebGPU" (auto: see maybeMoveToGpu)
@@ -23,6 +25,8 @@
 //   { type: "result", id, value }         for simulateDeviceLoss / clearCache
 //   { type: "error", id?, op, message, fatal? }
 // Errors always become messages; nothing escapes as an unhandled rejection.
+
+import "./relaxed-simd.js";
 
 const WEIGHTS_CACHE = "trm-weights-v1";
 
@@ -38,6 +42,8 @@ const CPU_MODULE = "trm_cpu";
 const CPU_THREADS_MODULE = "trm_cpu_mt";
 const GPU_MODULE = "trm";
 const GPU_WORTH_MS = 150;
+// Each runtime module also comes as wasm/NAME_relaxed_bg.wasm, for engines with relaxed SIMD.
+const RELAXED_SIMD = self.trmRelaxedSimd;
 // More threads than this buy little for models this size and each one holds a Web Worker.
 const MAX_THREADS = 8;
 
@@ -132,13 +138,26 @@ async function startRuntime(module, backend, threads = 1) {
   } catch (e) {
     throw new Error(await runtimeMissingMessage(module, e));
   }
+  let relaxedSimd = false;
+  let relaxedSimdNote = null; // why the CPU products run without relaxed SIMD, when they do
+  if (RELAXED_SIMD) {
+    try {
+      await wasm.default({ module_or_path: new URL(`./wasm/${module}_relaxed_bg.wasm`, import.meta.url) });
+      relaxedSimd = true;
+    } catch (e) {
+      relaxedSimdNote = `the CPU products use SIMD128's separate multiply and add: the relaxed SIMD module could not start (${messageOf(e)})`;
+    }
+  } else {
+    relaxedSimdNote = "the CPU products use SIMD128's separate multiply and add: this browser has no relaxed SIMD";
+  }
   try {
-    await wasm.default();
+    if (!relaxedSimd) await wasm.default();
     if (threads > 1) await wasm.initThreadPool(threads);
   } catch (e) {
     throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/${module}_bg.wasm): ${messageOf(e)}`);
   }
-  return { module, session: await wasm.Session.create(backend) };
+  if (relaxedSimd) wasm.useRelaxedSimd();
+  return { module, relaxedSimd, relaxedSimdNote, session: await wasm.Session.create(backend) };
 }
 
 /**
@@ -170,7 +189,7 @@ async function startCpuRuntime(backend) {
   return startRuntime(CPU_MODULE, backend);
 }
 
-/** The "ready" message for the session in use. */
+/** The "ready" message for the session in use (`runtime`'s). */
 function readyMessage(s, reason, webgpuError) {
   const threads = s.backend === "cpu" ? s.cpuThreads ?? 1 : null;
   return {
@@ -182,6 +201,8 @@ function readyMessage(s, reason, webgpuError) {
     requested,
     threads,
     threadsNote: threads === 1 ? cpuThreadsNote : null,
+    relaxedSimd: runtime.relaxedSimd,
+    relaxedSimdNote: runtime.relaxedSimdNote,
   };
 }
 

@@ -16,7 +16,9 @@
 // served isolated, one thread per core: the worker's choice, so N must equal the cores Chromium
 // reports). ONNX Runtime Web runs its wasm backend (SIMD, threads through its own workers) with
 // ort.env.wasm.numThreads = N on an isolated page. Each side: one warm-up step, then --steps
-// timed steps, the carry fed back; ms per step, min / median / max.
+// timed steps, the carry fed back; ms per step, min / median / max. Ours runs twice: as the
+// worker picks it (relaxed SIMD's fused multiply-add, where Chromium has it) and with the
+// relaxed SIMD files withheld, so the worker falls back to SIMD128 ("ours-simd128").
 
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -65,7 +67,7 @@ window.bench = async (preset, tokens, steps) => {
   await c.load("preset:" + preset);
   const ms = [];
   await c.solve({ tokens }, (p) => !p.inner && ms.push(p.ms), { maxSteps: steps + 1 });
-  return { ms: ms.slice(1), threads: c.threads, isolated: self.crossOriginIsolated };
+  return { ms: ms.slice(1), threads: c.threads, isolated: self.crossOriginIsolated, relaxedSimd: c.relaxedSimd };
 };
 </script>`;
 
@@ -123,24 +125,31 @@ async function main() {
 
   const { chromium } = await import("playwright-core");
   const exe = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/lib/chromium/chromium"].find((p) => existsSync(p));
-  const plain = await startServer({ root: WWW, port: 0, overrides });
-  const isolated = await startServer({ root: WWW, port: 0, overrides, isolate: true });
+  const noRelaxed = { ...overrides, "/pkg/wasm/trm_cpu_relaxed_bg.wasm": null, "/pkg/wasm/trm_cpu_mt_relaxed_bg.wasm": null };
+  const servers = {
+    plain: await startServer({ root: WWW, port: 0, overrides }),
+    isolated: await startServer({ root: WWW, port: 0, overrides, isolate: true }),
+    plainSimd128: await startServer({ root: WWW, port: 0, overrides: noRelaxed }),
+    isolatedSimd128: await startServer({ root: WWW, port: 0, overrides: noRelaxed, isolate: true }),
+  };
   const browser = await chromium.launch({ executablePath: exe, headless: true, args: ["--headless=new", "--no-sandbox", "--no-first-run", "--disable-background-networking"] });
   const rows = [];
   try {
     for (const threads of o.threads) {
-      for (const side of ["ours", "onnxruntime-web"]) {
+      for (const side of ["ours", "ours-simd128", "onnxruntime-web"]) {
         const context = await browser.newContext({ serviceWorkers: "block" });
         const page = await context.newPage();
         try {
-          const server = side === "ours" && threads === 1 ? plain : isolated;
-          await page.goto(`${server.url}__anchors/${side === "ours" ? "ours" : "ort"}.html`);
+          const ours = side !== "onnxruntime-web";
+          const server = servers[`${ours && threads === 1 ? "plain" : "isolated"}${side === "ours-simd128" ? "Simd128" : ""}`];
+          await page.goto(`${server.url}__anchors/${ours ? "ours" : "ort"}.html`);
           await page.waitForFunction(() => typeof window.bench === "function");
           const r =
-            side === "ours"
+            ours
               ? await page.evaluate(([p, t, n]) => window.bench(p, t, n), [arch.model, tokens, o.steps])
               : await page.evaluate(([t, s, tok, n]) => window.bench(t, s, tok, n), [threads, shapes, tokens, o.steps]);
           if (r.threads !== threads) throw new Error(`${side} ran on ${r.threads} thread(s), not ${threads} (isolated: ${r.isolated}; ours takes one per core)`);
+          if (ours && r.relaxedSimd !== (side === "ours")) throw new Error(`${side} ran with relaxedSimd ${r.relaxedSimd}`);
           rows.push({ side, threads, ...spread(r.ms) });
         } finally {
           await context.close();
@@ -150,21 +159,22 @@ async function main() {
     }
   } finally {
     await browser.close();
-    await plain.close();
-    await isolated.close();
+    for (const s of Object.values(servers)) await s.close();
   }
   const out = { model: arch.model, params: arch.params, onnxruntimeWeb: ortVersion, steps: o.steps, rows };
   out.ratios = o.threads.map((t) => {
-    const ours = rows.find((r) => r.side === "ours" && r.threads === t);
-    const theirs = rows.find((r) => r.side !== "ours" && r.threads === t);
-    return { threads: t, oursOverOrtWeb: ours.median / theirs.median };
+    const [ours, simd128, theirs] = ["ours", "ours-simd128", "onnxruntime-web"].map((s) => rows.find((r) => r.side === s && r.threads === t));
+    return { threads: t, oursOverOrtWeb: ours.median / theirs.median, oursSimd128OverOrtWeb: simd128.median / theirs.median };
   });
   if (o.json) return console.log(JSON.stringify(out, null, 2));
   console.log(`${arch.model} (${arch.params} parameters), batch 1, ms per supervision step (min / median / max of ${o.steps}), onnxruntime-web ${ortVersion}`);
   for (const t of o.threads) {
-    const [a, b] = ["ours", "onnxruntime-web"].map((s) => rows.find((r) => r.side === s && r.threads === t));
+    const [a, s, b] = ["ours", "ours-simd128", "onnxruntime-web"].map((x) => rows.find((r) => r.side === x && r.threads === t));
     const f = (r) => `${r.min.toFixed(0)} / ${r.median.toFixed(0)} / ${r.max.toFixed(0)}`;
-    console.log(`${t} thread(s): ours ${f(a)}  onnxruntime-web ${f(b)}  ours ÷ ORT Web ${(a.median / b.median).toFixed(2)}`);
+    console.log(
+      `${t} thread(s): ours ${f(a)}  ours without relaxed SIMD ${f(s)}  onnxruntime-web ${f(b)}  ` +
+        `ours ÷ ORT Web ${(a.median / b.median).toFixed(2)} (without relaxed SIMD ${(s.median / b.median).toFixed(2)})`,
+    );
   }
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Build the package's wasm into pkg/wasm: the browser runtime in two builds, CPU only (trm_cpu*)
-# and WebGPU with the CPU (trm*), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from .cargo/config.toml), wasm-bindgen at the
+# Build the package's wasm into pkg/wasm: the browser runtime in three builds, CPU only (trm_cpu*),
+# the same on threads (trm_cpu_mt*) and WebGPU with the CPU (trm*), each as two files (with and
+# without relaxed SIMD), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from
+# .cargo/config.toml), wasm-bindgen at the
 # version Cargo.lock pins, then wasm-opt from npm's binaryen (Debian's is too old and silently
 # breaks the module). Then the demo takes the package like any user would: pkg/ is copied to
 # www/pkg/. Prints the sizes.
@@ -39,14 +41,25 @@ build_threads() { # OUT_NAME WASM_OPT_LEVEL
 bindgen_and_opt() { # WASM OUT_NAME WASM_OPT_LEVEL [EXTRA_WASM_OPT_FLAGS]
   wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$2" "$1"
   local out="pkg/wasm/$2_bg.wasm"
+  local features="--enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-nontrapping-float-to-int
+    --enable-reference-types --enable-multivalue --enable-sign-ext --enable-mutable-globals ${4:-}"
   if [ "$OPT" = 1 ]; then
-    node_modules/.bin/wasm-opt "$3" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-reference-types --enable-multivalue --enable-sign-ext --enable-mutable-globals ${4:-} \
-      "$out" -o "$out.opt"
+    node_modules/.bin/wasm-opt "$3" $features "$out" -o "$out.opt"
     mv "$out.opt" "$out"
   fi
-  echo "$out: $(stat -c %s "$out") bytes raw, $(gzip -9 -c "$out" | wc -c) bytes gzip -9"
+  # A runtime module's matrix kernel uses relaxed SIMD (src/model/matmul.rs), which an engine
+  # without it refuses for the whole module: X_relaxed_bg.wasm keeps it, for the worker to load
+  # where the engine validates it; X_bg.wasm, which the glue loads by default, has those
+  # instructions replaced by traps, never reached unless `useRelaxedSimd()` is called.
+  if [ "$2" != trm_tasks ]; then
+    mv "$out" "pkg/wasm/$2_relaxed_bg.wasm"
+    node_modules/.bin/wasm-opt $features $([ "$OPT" = 1 ] || echo --debuginfo) --remove-relaxed-simd \
+      "pkg/wasm/$2_relaxed_bg.wasm" -o "$out"
+    size "pkg/wasm/$2_relaxed_bg.wasm"
+  fi
+  size "$out"
 }
+size() { echo "$1: $(stat -c %s "$1") bytes raw, $(gzip -9 -c "$1" | wc -c) bytes gzip -9"; }
 OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
 build webgpu web trm -O2

@@ -126,7 +126,7 @@ function setBadge() {
   if (c.backend === "webgpu" && c.adapter?.name) name += ` · ${c.adapter.name}`;
   if (c.backend === "cpu" && c.threads > 1) name += ` · ${c.threads} threads`;
   badge.querySelector(".badge-name").textContent = name;
-  badge.title = c.threadsNote ?? "";
+  badge.title = c.backend === "cpu" ? [c.threadsNote, c.relaxedSimdNote].filter(Boolean).join("; ") : "";
   const speed = state.speed?.backend === c.backend ? ` · ${fmtMs(state.speed.msPerStep)} ms per step` : "";
   badge.querySelector(".badge-reason").textContent = `${c.backendReason ? `— ${c.backendReason}` : ""}${speed}`;
 }

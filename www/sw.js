@@ -5,7 +5,7 @@
 // (so a rebuilt runtime shows up at once), cache as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v8";
+const SHELL_CACHE = "trm-shell-v9";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -22,10 +22,13 @@ const REQUIRED = [
   "./pkg/wasm/trm_tasks_bg.wasm",
   "./pkg/trm-client.js",
   "./pkg/worker.js",
+  "./pkg/relaxed-simd.js",
 ];
+// The CPU runtime file the worker will load: the relaxed SIMD one where the engine has it.
+importScripts("./pkg/relaxed-simd.js");
 const OPTIONAL = [
   "./pkg/wasm/trm_cpu.js",
-  "./pkg/wasm/trm_cpu_bg.wasm",
+  self.trmRelaxedSimd ? "./pkg/wasm/trm_cpu_relaxed_bg.wasm" : "./pkg/wasm/trm_cpu_bg.wasm",
   "./models/models.json",
   "./data/sudoku-gallery.json",
   "./data/maze-gallery.json",

@@ -46,6 +46,9 @@ const VARIANTS = [
   { backend: "cpu", isolate: false, label: "cpu" },
   { backend: "cpu", isolate: true, label: "cpu threads" },
 ];
+// A browser without relaxed SIMD, as far as the worker can tell: the relaxed SIMD files answer
+// 404, so it falls back to the files without (the same fallback as a failed validation).
+const NO_RELAXED = { backend: "cpu", isolate: false, label: "cpu without relaxed SIMD", noRelaxed: true };
 
 const EXPECTED = loadExpected();
 // The smallest fixture drives the error / cache / device-loss tests.
@@ -59,7 +62,7 @@ function modelFile(url) {
   return path.join(WWW, decodeURIComponent(p));
 }
 
-let browser, srv, srvIsolated;
+let browser, srv, srvIsolated, srvNoRelaxed;
 const overrides = {};
 before(async () => {
   if (SKIP) return;
@@ -77,11 +80,13 @@ before(async () => {
   browser = await launchBrowser();
   srv = await serveWww(overrides);
   srvIsolated = await serveWww({}, { isolate: true });
+  srvNoRelaxed = await serveWww({ "/pkg/wasm/trm_cpu_relaxed_bg.wasm": null });
 });
 after(async () => {
   await browser?.close();
   await srv?.close();
   await srvIsolated?.close();
+  await srvNoRelaxed?.close();
 });
 
 function dump(log, errors) {
@@ -128,11 +133,12 @@ if (!EXPECTED.length) {
 
 for (const exp of EXPECTED) {
   // An expected file may name the backends it is checked on (see scripts/make-models.mjs).
-  for (const { backend, isolate, label } of VARIANTS.filter((v) => !exp.data.backends || exp.data.backends.includes(v.backend))) {
+  const variants = [...VARIANTS, ...(exp === PRIMARY ? [NO_RELAXED] : [])];
+  for (const { backend, isolate, label, noRelaxed } of variants.filter((v) => !exp.data.backends || exp.data.backends.includes(v.backend))) {
     test(`${label}: ${exp.name} streams the native CLI's passes`, T, async () => {
       const d = exp.data;
       assert.ok(existsSync(modelFile(d.model_url)), `model file ${d.model_url} is missing under www/`);
-      const { page, context, errors, log } = await freshPage(`?backend=${backend}&model=none`, isolate ? srvIsolated : srv);
+      const { page, context, errors, log } = await freshPage(`?backend=${backend}&model=none`, noRelaxed ? srvNoRelaxed : isolate ? srvIsolated : srv);
       try {
         assert.equal(await page.evaluate(() => window.trm.backend), backend, `backend reported (${await page.evaluate(() => window.trm.backendReason)})`);
         const badge = await page.textContent("#backend-badge");
@@ -146,6 +152,10 @@ for (const exp of EXPECTED) {
           assert.equal(t.threads, want, `CPU threads (${t.note})`);
           if (isolate) assert.match(badge, new RegExp(`${want} threads`));
           else assert.match(t.note, /not cross-origin isolated/);
+          // Chromium has relaxed SIMD: the worker runs the relaxed SIMD file unless it is withheld.
+          const r = await page.evaluate(() => ({ on: window.trm.relaxedSimd, note: window.trm.relaxedSimdNote }));
+          assert.equal(r.on, !noRelaxed, `relaxed SIMD (${r.note})`);
+          if (noRelaxed) assert.match(r.note, /separate multiply and add: the relaxed SIMD module could not start/);
         }
         // SwiftShader takes minutes per step of the large fixtures: WebGPU may run fewer.
         const maxSteps = backend === "webgpu" && d.webgpu_max_steps ? Math.min(d.webgpu_max_steps, d.max_steps ?? Infinity) : d.max_steps;
