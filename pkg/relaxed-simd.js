@@ -1,9 +1,9 @@
 // Whether this engine has relaxed SIMD: sets `self.trmRelaxedSimd`. The worker (an ES module)
 // imports this file and the site's service worker (a classic script) loads it with
-// importScripts, so it has neither imports nor exports. Each runtime module also comes as
-// wasm/NAME_relaxed_bg.wasm, whose CPU matrix kernel uses relaxed SIMD's fused multiply-add
-// (about 1.35× the products' speed in Chromium); an engine without relaxed SIMD refuses that
-// whole file, so it is used only where this one-function module (f32x4.relaxed_madd on three
+// importScripts, so it has neither imports nor exports. The CPU runtime modules also come built
+// with relaxed SIMD (wasm/NAME_relaxed_bg.wasm), whose matrix kernel uses its fused multiply-add
+// (about 1.35× the products' speed in Chromium); an engine without relaxed SIMD refuses such a
+// file whole, so it is used only where this one-function module (f32x4.relaxed_madd on three
 // zero vectors) validates.
 self.trmRelaxedSimd = (() => {
   const zero = [0xfd, 0x0c, ...new Array(16).fill(0)];

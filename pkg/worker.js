@@ -42,7 +42,8 @@ const CPU_MODULE = "trm_cpu";
 const CPU_THREADS_MODULE = "trm_cpu_mt";
 const GPU_MODULE = "trm";
 const GPU_WORTH_MS = 150;
-// Each runtime module also comes as wasm/NAME_relaxed_bg.wasm, for engines with relaxed SIMD.
+// The CPU modules also come as wasm/NAME_relaxed_bg.wasm, built with relaxed SIMD (its fused
+// multiply-add), for engines that have it.
 const RELAXED_SIMD = self.trmRelaxedSimd;
 // More threads than this buy little for models this size and each one holds a Web Worker.
 const MAX_THREADS = 8;
@@ -140,14 +141,16 @@ async function startRuntime(module, backend, threads = 1) {
   }
   let relaxedSimd = false;
   let relaxedSimdNote = null; // why the CPU products run without relaxed SIMD, when they do
-  if (RELAXED_SIMD) {
+  // Only the CPU modules have a relaxed SIMD twin (the WebGPU module's CPU backend is a fallback).
+  const twin = module !== GPU_MODULE;
+  if (twin && RELAXED_SIMD) {
     try {
       await wasm.default({ module_or_path: new URL(`./wasm/${module}_relaxed_bg.wasm`, import.meta.url) });
       relaxedSimd = true;
     } catch (e) {
       relaxedSimdNote = `the CPU products use SIMD128's separate multiply and add: the relaxed SIMD module could not start (${messageOf(e)})`;
     }
-  } else {
+  } else if (twin) {
     relaxedSimdNote = "the CPU products use SIMD128's separate multiply and add: this browser has no relaxed SIMD";
   }
   try {
@@ -156,7 +159,6 @@ async function startRuntime(module, backend, threads = 1) {
   } catch (e) {
     throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/${module}_bg.wasm): ${messageOf(e)}`);
   }
-  if (relaxedSimd) wasm.useRelaxedSimd();
   return { module, relaxedSimd, relaxedSimdNote, session: await wasm.Session.create(backend) };
 }
 

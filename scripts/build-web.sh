@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the package's wasm into pkg/wasm: the browser runtime in three builds, CPU only (trm_cpu*),
-# the same on threads (trm_cpu_mt*) and WebGPU with the CPU (trm*), each as two files (with and
-# without relaxed SIMD), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from
+# the same on threads (trm_cpu_mt*), both also with relaxed SIMD (*_relaxed_bg.wasm), and WebGPU
+# with the CPU (trm*), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from
 # .cargo/config.toml), wasm-bindgen at the
 # version Cargo.lock pins, then wasm-opt from npm's binaryen (Debian's is too old and silently
 # breaks the module). Then the demo takes the package like any user would: pkg/ is copied to
@@ -15,10 +15,20 @@ cd "$(dirname "$0")/.."
 # worker loads it only when a model runs on the GPU), then the puzzle codecs alone (`web-tasks`
 # profile, optimised for size): the page loads those first, so puzzles work while the runtime
 # downloads.
-build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL
+# RELAXED ("relaxed" or empty) builds the CPU modules' twins with relaxed SIMD (X_relaxed_bg.wasm
+# beside X_bg.wasm: src/model/matmul.rs says why they are separate builds). Its flag goes to
+# our crate alone (`cargo rustc`), so the dependencies' builds are shared and only this crate
+# is compiled twice.
+build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL [RELAXED]
   local target="${CARGO_TARGET_DIR:-target}"
-  cargo build --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
-  bindgen_and_opt "$target/wasm32-unknown-unknown/$2/trm.wasm" "$3" "$4"
+  compile "${5:-}" --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
+  bindgen_and_opt "$target/wasm32-unknown-unknown/$2/trm.wasm" "$3" "$4" "${5:-}"
+  [ "$1" != model ] || check_relaxed "pkg/wasm/$3${5:+_relaxed}_bg.wasm" "${5:-}"
+}
+compile() { # RELAXED CARGO_ARGS...
+  local relaxed="$1"
+  shift
+  if [ -n "$relaxed" ]; then cargo rustc "$@" -- -C target-feature=+relaxed-simd; else cargo build "$@"; fi
 }
 
 # The threaded CPU module: shared memory and atomics need a std compiled with them, which cargo
@@ -27,44 +37,57 @@ build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL
 # other flags would rebuild every dependency of the other builds. The linker is told to make the
 # memory shared and imported (wasm-bindgen then creates it and hands it to every thread) and to
 # export the thread-local storage hooks; it may grow to 4 GiB, as the single-thread module's.
-build_threads() { # OUT_NAME WASM_OPT_LEVEL
+build_threads() { # OUT_NAME WASM_OPT_LEVEL [RELAXED]
   local target="${CARGO_TARGET_DIR:-target}/wasm-threads" link=""
   for a in --shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls \
     --export=__tls_size --export=__tls_align --export=__tls_base; do link+=" -C link-arg=$a"; done
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" \
     RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals$link" \
-    cargo build --lib --profile web --target wasm32-unknown-unknown --no-default-features --features threads \
+    compile "${3:-}" --lib --profile web --target wasm32-unknown-unknown --no-default-features --features threads \
     -Z build-std=panic_abort,std
-  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm.wasm" "$1" "$2" --enable-threads
+  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm.wasm" "$1" "$2" "${3:-}" --enable-threads
+  check_relaxed "pkg/wasm/$1${3:+_relaxed}_bg.wasm" "${3:-}"
 }
 
-bindgen_and_opt() { # WASM OUT_NAME WASM_OPT_LEVEL [EXTRA_WASM_OPT_FLAGS]
-  wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$2" "$1"
-  local out="pkg/wasm/$2_bg.wasm"
-  local features="--enable-simd --enable-relaxed-simd --enable-bulk-memory --enable-nontrapping-float-to-int
-    --enable-reference-types --enable-multivalue --enable-sign-ext --enable-mutable-globals ${4:-}"
+# A relaxed twin keeps only its wasm, as X_relaxed_bg.wasm: the worker starts either file with
+# the plain build's JS glue, which must then be the same file (checked).
+bindgen_and_opt() { # WASM OUT_NAME WASM_OPT_LEVEL RELAXED [EXTRA_WASM_OPT_FLAGS]
+  local dir=pkg/wasm
+  [ -z "$4" ] || dir="$(mktemp -d)"
+  wasm-bindgen --target web --no-typescript --out-dir "$dir" --out-name "$2" "$1"
+  local out="$dir/$2_bg.wasm"
+  if [ -n "$4" ]; then
+    cmp -s "$dir/$2.js" "pkg/wasm/$2.js" || { echo "the relaxed SIMD build's JS glue differs from pkg/wasm/$2.js" >&2; exit 1; }
+    mv "$out" "pkg/wasm/$2_relaxed_bg.wasm"
+    rm -rf "$dir"
+    out="pkg/wasm/$2_relaxed_bg.wasm"
+  fi
   if [ "$OPT" = 1 ]; then
-    node_modules/.bin/wasm-opt "$3" $features "$out" -o "$out.opt"
+    node_modules/.bin/wasm-opt "$3" --enable-simd --enable-relaxed-simd --enable-bulk-memory \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-sign-ext \
+      --enable-mutable-globals ${5:-} "$out" -o "$out.opt"
     mv "$out.opt" "$out"
   fi
-  # A runtime module's matrix kernel uses relaxed SIMD (src/model/matmul.rs), which an engine
-  # without it refuses for the whole module: X_relaxed_bg.wasm keeps it, for the worker to load
-  # where the engine validates it; X_bg.wasm, which the glue loads by default, has those
-  # instructions replaced by traps, never reached unless `useRelaxedSimd()` is called.
-  if [ "$2" != trm_tasks ]; then
-    mv "$out" "pkg/wasm/$2_relaxed_bg.wasm"
-    node_modules/.bin/wasm-opt $features $([ "$OPT" = 1 ] || echo --debuginfo) --remove-relaxed-simd \
-      "pkg/wasm/$2_relaxed_bg.wasm" -o "$out"
-    size "pkg/wasm/$2_relaxed_bg.wasm"
-  fi
-  size "$out"
+  echo "$out: $(stat -c %s "$out") bytes raw, $(gzip -9 -c "$out" | wc -c) bytes gzip -9"
 }
-size() { echo "$1: $(stat -c %s "$1") bytes raw, $(gzip -9 -c "$1" | wc -c) bytes gzip -9"; }
+
+# A CPU module holds relaxed SIMD instructions exactly when it is the relaxed twin: one in the
+# plain build would make it fail to compile in browsers without relaxed SIMD.
+check_relaxed() { # WASM RELAXED
+  local n
+  n=$(node_modules/.bin/wasm-opt --all-features "$1" --print | grep -cE '\((f32x4|f64x2|i32x4|i16x8|i8x16)\.relaxed_' || true)
+  if [ -n "$2" ] && [ "$n" = 0 ]; then echo "$1 has no relaxed SIMD instruction: the flag did not reach the build" >&2; exit 1; fi
+  if [ -z "$2" ] && [ "$n" != 0 ]; then echo "$1 has $n relaxed SIMD instructions" >&2; exit 1; fi
+  return 0
+}
 OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
+rm -rf pkg/wasm
 build webgpu web trm -O2
 build model web trm_cpu -O2
+build model web trm_cpu -O2 relaxed
 build_threads trm_cpu_mt -O2
+build_threads trm_cpu_mt -O2 relaxed
 build "" web-tasks trm_tasks -Oz
 rm -rf www/pkg
 cp -r pkg www/pkg

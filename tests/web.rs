@@ -115,29 +115,23 @@ async fn bad_bytes_and_bad_inputs_are_errors_not_panics() {
     assert!(session.solve(tokens, vec![], opts.into(), None).await.is_ok());
 }
 
-/// The wasm matrix kernel in both its forms, SIMD128 and then relaxed SIMD's fused multiply-add
-/// (Chromium has it), against products summed in f64, on shapes with partial tiles, panels and
-/// depth slices.
+/// The wasm matrix kernel (this build's form, SIMD128; the page tests run the relaxed SIMD build
+/// against the native CLI) against products summed in f64, on shapes with partial tiles, panels
+/// and depth slices.
 #[wasm_bindgen_test]
-fn matrix_kernel_in_both_forms_matches_a_plain_product() {
-    use trm::model::matmul::{matmul, use_relaxed_simd, PackedWeight};
-    let worst_error = || {
-        let mut worst = 0.0f64;
-        for (m, k, n) in [(1, 1, 1), (5, 300, 17), (97, 512, 40), (201, 257, 9)] {
-            let a: Vec<f32> = (0..m * k).map(|i| ((i * 31 % 97) as f32 - 48.0) / 48.0).collect();
-            let w: Vec<f32> = (0..k * n).map(|i| ((i * 47 % 83) as f32 - 41.0) / 41.0).collect();
-            let mut c = vec![f32::NAN; m * n];
-            matmul(&a, m, &PackedWeight::new(&w, k, n), &mut c);
-            for (idx, got) in c.iter().enumerate() {
-                let (i, j) = (idx / n, idx % n);
-                let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * w[kk * n + j] as f64).sum();
-                worst = worst.max((*got as f64 - want).abs() / (1.0 + want.abs()));
-            }
+fn matrix_kernel_matches_a_plain_product() {
+    use trm::model::matmul::{matmul, PackedWeight};
+    for (m, k, n) in [(1, 1, 1), (5, 300, 17), (97, 512, 40), (201, 257, 9)] {
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 31 % 97) as f32 - 48.0) / 48.0).collect();
+        let w: Vec<f32> = (0..k * n).map(|i| ((i * 47 % 83) as f32 - 41.0) / 41.0).collect();
+        let mut c = vec![std::mem::MaybeUninit::new(f32::NAN); m * n];
+        matmul(&a, m, &PackedWeight::new(&w, k, n), &mut c);
+        for (idx, got) in c.iter().enumerate() {
+            // SAFETY: initialised above (and `matmul` writes every element).
+            let got = unsafe { got.assume_init() } as f64;
+            let (i, j) = (idx / n, idx % n);
+            let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * w[kk * n + j] as f64).sum();
+            assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "{m}x{k}x{n} at ({i}, {j}): {got} vs {want}");
         }
-        worst
-    };
-    let separate = worst_error();
-    use_relaxed_simd();
-    let fused = worst_error();
-    assert!(separate <= 1e-5 && fused <= 1e-5, "largest relative error: SIMD128 {separate}, relaxed SIMD {fused}");
+    }
 }

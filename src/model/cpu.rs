@@ -13,6 +13,11 @@
 //!   own attention tiles long sequences into many small gemm calls with a scalar `expf`, and
 //!   the burn ops around it (rotate-half, head split and merge) each copy the tensor.
 
+//! - The post-norm block's `rms_norm(h + f)` in one pass over rows ([`residual_rms_norm`]), and
+//!   for the token-mixing MLP, whose output is transposed and normalised over positions, with
+//!   the transpose folded in ([`residual_rms_norm_over_positions`]): burn's ops make seven
+//!   passes and allocations of it, single-threaded, and a copy of the transposed view after.
+
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use super::layers::{Linear, Rotary};
@@ -46,10 +51,85 @@ pub fn linear<const D: usize>(x: &Tensor<D>, layer: &Linear) -> Option<Tensor<D>
     let m = dims[..D - 1].iter().product();
     let input = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
     let input = if input.is_contiguous() { input } else { input.to_contiguous() };
-    let mut out = vec![0.0f32; m * n];
-    matmul::matmul(input.as_slice::<f32>()?, m, &weight, &mut out);
+    let mut out = Vec::with_capacity(m * n);
+    matmul::matmul(input.as_slice::<f32>()?, m, &weight, &mut out.spare_capacity_mut()[..m * n]);
+    // SAFETY: `matmul` wrote all `m·n` elements (no zeroing pass over the largest buffers of a step).
+    unsafe { out.set_len(m * n) };
     dims[D - 1] = n;
     Some(Tensor::from_data(TensorData::new(out, dims), &device))
+}
+
+/// A plain flex f32 tensor's storage (not under autodiff), contiguous; `None` otherwise.
+fn flex_f32<const D: usize>(x: &Tensor<D>) -> Option<burn::backend::flex::FlexTensor> {
+    let device = x.device();
+    if device.is_autodiff() || device != Device::flex() || x.dtype() != DType::F32 {
+        return None;
+    }
+    let t = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
+    Some(if t.is_contiguous() { t } else { t.to_contiguous() })
+}
+
+/// `rms_norm(h + f)` over the last axis, both `[B, S, C]`, one row at a time; `None` unless both
+/// are plain flex f32 tensors.
+pub fn residual_rms_norm(h: &Tensor<3>, f: &Tensor<3>, eps: f64) -> Option<Tensor<3>> {
+    let dims = h.dims();
+    if f.dims() != dims {
+        return None;
+    }
+    let (h_values, f) = (flex_f32(h)?, flex_f32(f)?);
+    let mut v = h_values.as_slice::<f32>()?.to_vec();
+    for (row, f) in v.chunks_exact_mut(dims[2]).zip(f.as_slice::<f32>()?.chunks_exact(dims[2])) {
+        for (x, f) in row.iter_mut().zip(f) {
+            *x += f;
+        }
+        let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), row.len(), eps);
+        row.iter_mut().for_each(|x| *x *= scale);
+    }
+    Some(Tensor::from_data(TensorData::new(v, dims), &h.device()))
+}
+
+/// The token-mixing block's norm: `f` is `[B, C, S]`, the MLP's output on the transposed
+/// activations, and `rms_norm(hᵀ + f)` is over positions for each channel. Returns it in `h`'s
+/// `[B, S, C]` layout, contiguous: burn's ops would normalise the transposed view and the next
+/// layer copy it back.
+pub fn residual_rms_norm_over_positions(h: &Tensor<3>, f: &Tensor<3>, eps: f64) -> Option<Tensor<3>> {
+    let [b, s, c] = h.dims();
+    if f.dims() != [b, c, s] {
+        return None;
+    }
+    let (h_values, f) = (flex_f32(h)?, flex_f32(f)?);
+    let mut v = h_values.as_slice::<f32>()?.to_vec();
+    let mut sums = vec![0.0f32; c];
+    for (v, f) in v.chunks_exact_mut(s * c).zip(f.as_slice::<f32>()?.chunks_exact(c * s)) {
+        // Eight positions at a time: a whole channel's column of `v` is rows a power-of-two
+        // apart, which a cache keeps only a few of.
+        for pos0 in (0..s).step_by(8) {
+            let positions = pos0..(pos0 + 8).min(s);
+            for (ch, f) in f.chunks_exact(s).enumerate() {
+                for pos in positions.clone() {
+                    v[pos * c + ch] += f[pos];
+                }
+            }
+        }
+        sums.fill(0.0);
+        for row in v.chunks_exact(c) {
+            for (sum, x) in sums.iter_mut().zip(row) {
+                *sum += x * x;
+            }
+        }
+        sums.iter_mut().for_each(|sum| *sum = inverse_rms(*sum, s, eps));
+        for row in v.chunks_exact_mut(c) {
+            for (x, scale) in row.iter_mut().zip(&sums) {
+                *x *= scale;
+            }
+        }
+    }
+    Some(Tensor::from_data(TensorData::new(v, [b, s, c]), &h.device()))
+}
+
+/// 1 / sqrt(mean + eps) for a sum of `n` squares.
+fn inverse_rms(sum_of_squares: f32, n: usize, eps: f64) -> f32 {
+    ((sum_of_squares as f64 / n as f64 + eps).sqrt()).recip() as f32
 }
 
 /// `silu(gate) * up` for the output of a SwiGLU's `gate_up_proj` (gate the first half of each
@@ -433,6 +513,31 @@ mod tests {
             let worst = fast.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(worst < 1e-5, "rotary {}: worst difference {worst}", rotary.is_some());
         }
+    }
+
+    #[test]
+    fn residual_norms_equal_burn_ops() {
+        let device = Device::flex();
+        let (b, s, c) = (2, 13, 24);
+        let values = |seed: usize| (0..b * s * c).map(|i| ((i * seed) % 1000) as f32 / 250.0 - 2.0).collect::<Vec<_>>();
+        let h = Tensor::<3>::from_data(TensorData::new(values(7919), [b, s, c]), &device);
+        let f = Tensor::<3>::from_data(TensorData::new(values(104_729), [b, s, c]), &device);
+        let f_t = Tensor::<3>::from_data(TensorData::new(values(104_729), [b, c, s]), &device);
+        let worst = |fast: Tensor<3>, want: Tensor<3>| {
+            assert_eq!(fast.dims(), want.dims());
+            let want: Vec<f32> = want.into_data().iter::<f32>().collect();
+            fast.into_data().iter::<f32>().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
+        };
+        let eps = 1e-5;
+        let rows = worst(residual_rms_norm(&h, &f, eps).unwrap(), crate::model::layers::rms_norm(h.clone() + f.clone(), eps));
+        // A non-contiguous `h` (the token-mixing block's is a transposed view elsewhere) reads the same.
+        let h_view = h.clone().swap_dims(1, 2).swap_dims(1, 2);
+        let over_positions = worst(
+            residual_rms_norm_over_positions(&h_view, &f_t, eps).unwrap(),
+            crate::model::layers::rms_norm(h.clone().swap_dims(1, 2) + f_t.clone(), eps).swap_dims(1, 2),
+        );
+        assert!(rows < 1e-5 && over_positions < 1e-5, "worst differences: rows {rows}, over positions {over_positions}");
+        assert!(residual_rms_norm(&h, &f_t, eps).is_none(), "shapes that differ");
     }
 
     #[test]

@@ -181,14 +181,31 @@ impl Block {
         let h = match (&self.mlp_t, &self.self_attn) {
             (Some(mix), _) => {
                 // Normalise each channel across positions: the norm acts on the transposed axis.
-                let t = h.swap_dims(1, 2);
-                let t = rms_norm(t.clone() + mix.forward(t), self.eps);
-                t.swap_dims(1, 2)
+                let t = h.clone().swap_dims(1, 2);
+                let mixed = mix.forward(t.clone());
+                #[cfg(any(feature = "flex", target_family = "wasm"))]
+                if let Some(out) = super::cpu::residual_rms_norm_over_positions(&h, &mixed, self.eps) {
+                    return self.channel_mlp(out);
+                }
+                rms_norm(t + mixed, self.eps).swap_dims(1, 2)
             }
-            (None, Some(attn)) => rms_norm(h.clone() + attn.forward(h, rotary), self.eps),
+            (None, Some(attn)) => self.post_norm(h.clone(), attn.forward(h, rotary)),
             (None, None) => h,
         };
-        rms_norm(h.clone() + self.mlp.forward(h), self.eps)
+        self.channel_mlp(h)
+    }
+
+    fn channel_mlp(&self, h: Tensor<3>) -> Tensor<3> {
+        self.post_norm(h.clone(), self.mlp.forward(h))
+    }
+
+    /// `rms_norm(h + f)`.
+    fn post_norm(&self, h: Tensor<3>, f: Tensor<3>) -> Tensor<3> {
+        #[cfg(any(feature = "flex", target_family = "wasm"))]
+        if let Some(out) = super::cpu::residual_rms_norm(&h, &f, self.eps) {
+            return out;
+        }
+        rms_norm(h + f, self.eps)
     }
 }
 

@@ -7,18 +7,20 @@
 //! input is packed per call in tiles of `MR` rows. A micro-kernel keeps an `MR × NR` block of
 //! the output in registers over a slice of depth `KC`, so its panel slice stays in L1.
 //!
-//! In wasm the kernel has two forms: SIMD128's separate multiply and add, and relaxed SIMD's
-//! fused multiply-add (about 1.35× faster in Chromium on the same tile). A module holding a
-//! relaxed instruction fails to compile in an engine without relaxed SIMD, so
-//! `scripts/build-web.sh` ships each runtime module twice: as built, and with those instructions
-//! replaced by traps (binaryen's `--remove-relaxed-simd`); the worker loads the first only where
-//! the engine validates relaxed SIMD and then calls [`use_relaxed_simd`].
+//! In wasm the kernel has two forms: SIMD128's separate multiply and add, and, in a build with
+//! relaxed SIMD (`-C target-feature=+relaxed-simd`), its fused multiply-add (about 1.35× faster
+//! in Chromium on the same tile). `scripts/build-web.sh` builds each CPU runtime module both
+//! ways, and the worker loads the second only where the engine validates relaxed SIMD: one
+//! relaxed instruction anywhere makes a whole module fail to compile elsewhere, and LLVM's wasm
+//! backend gives every function the features of any one, so the two must be separate builds.
+
+use std::mem::MaybeUninit;
 
 /// Rows per input tile and columns per weight panel. Natively 6 × 16 (twelve 8-wide
 /// accumulators, two loads per step). In wasm the engine has 16 vector registers: 4 × 8 (eight
 /// accumulators) measured fastest in Chromium; 6 × 8 and 4 × 12 spill and ran at 14–17 GFLOP/s.
 /// With fused multiply-add, 4 × 8 ran at 26–27, 3 × 12 at 28 and 5 × 8 (spilling) at 13: both
-/// forms keep 4 × 8, so a weight is packed the same for either.
+/// forms keep 4 × 8.
 #[cfg(target_arch = "x86_64")]
 const TILE: (usize, usize) = (6, 16);
 #[cfg(target_family = "wasm")]
@@ -41,17 +43,6 @@ pub fn supported() -> bool {
     return true;
     #[allow(unreachable_code)]
     false
-}
-
-#[cfg(target_family = "wasm")]
-static RELAXED_SIMD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Run the wasm kernel on relaxed SIMD's fused multiply-add from now on. Only for a module that
-/// still holds those instructions, in an engine that validates them: elsewhere the first product
-/// traps.
-#[cfg(target_family = "wasm")]
-pub fn use_relaxed_simd() {
-    RELAXED_SIMD.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A `[k, n]` row-major weight as panels of `NR` columns (zero past `n`).
@@ -85,14 +76,19 @@ impl PackedWeight {
     }
 }
 
-/// `c = a · w` for `a` `[m, k]` and `c` `[m, n]`, both row-major (`c` overwritten). With
+/// `c = a · w` for `a` `[m, k]` and `c` `[m, n]`, both row-major: every element of `c` is
+/// written (the caller's buffer need not be initialised, nor zeroed first). With
 /// several rayon threads, outside a rayon task (a row shard), each thread takes a block of
 /// columns, or of rows when there are few columns.
-pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [f32]) {
+pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>]) {
     let (k, n) = (w.k, w.n);
     assert!(supported(), "packed matmul on a machine without its instructions");
     assert_eq!(a.len(), m * k, "input size");
     assert_eq!(c.len(), m * n, "output size");
+    if k == 0 {
+        c.fill(MaybeUninit::new(0.0));
+        return;
+    }
     let panels = n.div_ceil(NR);
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
@@ -124,7 +120,7 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [f32]) {
 /// The output shared by threads that write disjoint columns of it.
 #[cfg(any(feature = "flex", feature = "threads"))]
 #[derive(Clone, Copy)]
-struct SharedOut(*mut f32, usize);
+struct SharedOut(*mut MaybeUninit<f32>, usize);
 #[cfg(any(feature = "flex", feature = "threads"))]
 unsafe impl Send for SharedOut {}
 #[cfg(any(feature = "flex", feature = "threads"))]
@@ -132,13 +128,13 @@ unsafe impl Sync for SharedOut {}
 #[cfg(any(feature = "flex", feature = "threads"))]
 impl SharedOut {
     #[allow(clippy::mut_from_ref)]
-    unsafe fn slice(&self) -> &mut [f32] {
+    unsafe fn slice(&self) -> &mut [MaybeUninit<f32>] {
         unsafe { std::slice::from_raw_parts_mut(self.0, self.1) }
     }
 }
 
 /// Columns `panels` of `c = a · w`.
-fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [f32], panels: std::ops::Range<usize>) {
+fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>], panels: std::ops::Range<usize>) {
     let (k, n) = (w.k, w.n);
     let mut tiles_buf = vec![0.0f32; MC.min(m.div_ceil(MR) * MR) * KC.min(k)];
     for k0 in (0..k).step_by(KC) {
@@ -164,7 +160,7 @@ fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [f32], panels: std::ops:
                     let tile = &tiles_buf[t * MR * kc..(t + 1) * MR * kc];
                     let out = &mut c[(i0 + t * MR) * n + p * NR..];
                     assert!(out.len() >= (rows - 1) * n + cols);
-                    let args = kernel::Args { a: tile.as_ptr(), b: panel.as_ptr(), kc, c: out.as_mut_ptr(), ldc: n, cols, first: k0 == 0 };
+                    let args = kernel::Args { a: tile.as_ptr(), b: panel.as_ptr(), kc, c: out.as_mut_ptr().cast(), ldc: n, cols, first: k0 == 0 };
                     // SAFETY: the tile and panel hold kc steps of MR and NR values; `out` was
                     // checked to hold `rows` rows of `cols` values `n` apart.
                     unsafe {
@@ -248,47 +244,37 @@ mod kernel {
     }
 
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    pub unsafe fn run<const R: usize>(args: Args) {
-        unsafe {
-            if super::RELAXED_SIMD.load(std::sync::atomic::Ordering::Relaxed) {
-                fused::<R>(args)
-            } else {
-                separate::<R>(args)
-            }
-        }
-    }
-
-    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    #[target_feature(enable = "relaxed-simd")]
-    unsafe fn fused<const R: usize>(args: Args) {
-        unsafe { simd128::<R, true>(args) }
-    }
-
-    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    unsafe fn separate<const R: usize>(args: Args) {
-        unsafe { simd128::<R, false>(args) }
-    }
-
-    /// The SIMD128 tile, with relaxed SIMD's fused multiply-add when `FUSED` (inlined into
-    /// [`fused`], the one function whose target has relaxed SIMD).
-    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    #[inline(always)]
-    unsafe fn simd128<const R: usize, const FUSED: bool>(Args { a, b, kc, c, ldc, cols, first }: Args) {
+    pub unsafe fn run<const R: usize>(Args { a, b, kc, c, ldc, cols, first }: Args) {
         use super::{MR, NR};
         use core::arch::wasm32::*;
         const V: usize = NR / 4;
         unsafe {
             let mut acc = [[f32x4_splat(0.0); V]; R];
-            for kk in 0..kc {
-                let mut bv = [f32x4_splat(0.0); V];
-                for (v, bv) in bv.iter_mut().enumerate() {
-                    *bv = v128_load(b.add(kk * NR + 4 * v) as *const v128);
-                }
+            // A one-row tile would wait on each accumulator's latency: odd steps of depth go to
+            // a second set, added at the end.
+            let mut odd = [f32x4_splat(0.0); V];
+            let mut kk = 0;
+            while kk < kc {
+                let bv = panel_row::<V>(b.add(kk * NR));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = v128_load32_splat(a.add(kk * MR + r) as *const u32);
                     for (acc, bv) in acc.iter_mut().zip(&bv) {
-                        *acc = if FUSED { f32x4_relaxed_madd(av, *bv, *acc) } else { f32x4_add(f32x4_mul(av, *bv), *acc) };
+                        *acc = madd(av, *bv, *acc);
                     }
+                }
+                if R == 1 && kk + 1 < kc {
+                    let bv = panel_row::<V>(b.add((kk + 1) * NR));
+                    let av = v128_load32_splat(a.add((kk + 1) * MR) as *const u32);
+                    for (odd, bv) in odd.iter_mut().zip(&bv) {
+                        *odd = madd(av, *bv, *odd);
+                    }
+                    kk += 1;
+                }
+                kk += 1;
+            }
+            if R == 1 {
+                for (acc, odd) in acc[0].iter_mut().zip(&odd) {
+                    *acc = f32x4_add(*acc, *odd);
                 }
             }
             let mut tmp = [0.0f32; NR];
@@ -299,6 +285,25 @@ mod kernel {
                 store_row(&tmp, c.add(r * ldc), cols, first);
             }
         }
+    }
+
+    /// `a · b + c`, fused in a build with relaxed SIMD.
+    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+    #[inline(always)]
+    fn madd(a: core::arch::wasm32::v128, b: core::arch::wasm32::v128, c: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+        use core::arch::wasm32::*;
+        #[cfg(target_feature = "relaxed-simd")]
+        return f32x4_relaxed_madd(a, b, c);
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        f32x4_add(f32x4_mul(a, b), c)
+    }
+
+    /// One depth step of a panel: `V` vectors of 4.
+    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+    #[inline(always)]
+    unsafe fn panel_row<const V: usize>(b: *const f32) -> [core::arch::wasm32::v128; V] {
+        use core::arch::wasm32::*;
+        core::array::from_fn(|v| unsafe { v128_load(b.add(4 * v) as *const v128) })
     }
 
     #[cfg(not(any(target_arch = "x86_64", all(target_family = "wasm", target_feature = "simd128"))))]
@@ -320,8 +325,10 @@ mod tests {
         for (m, k, n) in [(1, 1, 1), (7, 300, 17), (97, 512, 40), (200, 257, 33), (13, 97, 97)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
             let w: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0).collect();
-            let mut c = vec![f32::NAN; m * n];
+            let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
             matmul(&a, m, &PackedWeight::new(&w, k, n), &mut c);
+            // SAFETY: `matmul` wrote every element.
+            let c: Vec<f32> = c.into_iter().map(|v| unsafe { v.assume_init() }).collect();
             for i in 0..m {
                 for j in 0..n {
                     let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * w[kk * n + j] as f64).sum();

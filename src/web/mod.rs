@@ -34,12 +34,3 @@ pub fn start() {
     // Panics in wasm are bugs; when one happens anyway, the console says where.
     console_error_panic_hook::set_once();
 }
-
-/// `useRelaxedSimd()`: run the CPU products on relaxed SIMD's fused multiply-add. Only for the
-/// `_relaxed` runtime modules `scripts/build-web.sh` makes, in an engine that validates relaxed
-/// SIMD (the worker checks with `WebAssembly.validate`); elsewhere the first product traps.
-#[cfg(feature = "model")]
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = useRelaxedSimd)]
-pub fn use_relaxed_simd() {
-    crate::model::matmul::use_relaxed_simd();
-}
