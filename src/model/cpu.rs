@@ -219,6 +219,10 @@ fn silu_and_slope_generic(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
 
 /// Each row of `src` is `[gate | up]`; the matching row of `out` gets `silu(gate) * up`.
 fn gate_rows(src: &[f32], out: &mut [f32], inter: usize) {
+    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+    if inter % 4 == 0 {
+        return gate_rows_simd128(src, out, inter);
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has the features `gate_rows_avx2` is compiled for.
@@ -243,32 +247,65 @@ fn gate_rows_generic(src: &[f32], out: &mut [f32], inter: usize) {
     }
 }
 
+/// The SIMD128 form of [`gate_rows_generic`] (`inter` a multiple of 4), on [`exp_simd128`]: the
+/// compiler vectorises the generic loop too, but only explicit code gets relaxed SIMD's fused
+/// multiply-add in the relaxed build.
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+fn gate_rows_simd128(src: &[f32], out: &mut [f32], inter: usize) {
+    use core::arch::wasm32::*;
+    for (row, o) in src.chunks_exact(2 * inter).zip(out.chunks_exact_mut(inter)) {
+        let (gate, up) = row.split_at(inter);
+        for ((o, g), u) in o.chunks_exact_mut(4).zip(gate.chunks_exact(4)).zip(up.chunks_exact(4)) {
+            // SAFETY: each chunk holds exactly 4 floats.
+            unsafe {
+                let g = v128_load(g.as_ptr() as *const v128);
+                let u = v128_load(u.as_ptr() as *const v128);
+                let sigmoid_den = f32x4_add(f32x4_splat(1.0), exp_simd128(f32x4_neg(g)));
+                v128_store(o.as_mut_ptr() as *mut v128, f32x4_mul(f32x4_div(g, sigmoid_den), u));
+            }
+        }
+    }
+}
+
+// [`exp`]'s constants: ln 2 in two parts, 1.5·2^23 (adding and subtracting it rounds to the
+// nearest integer without a libm call) and e^r's polynomial from its highest coefficient.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+const ROUND: f32 = 12_582_912.0;
+const EXP_POLY: [f32; 6] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 0.5];
+
 /// `e^x` to about 2 ulp, branch-free so that loops over it vectorise: x = n·ln2 + r with
 /// |r| ≤ ln2/2, a degree-6 polynomial for e^r, and 2^n built in the exponent bits. Inputs are
 /// clamped to where 2^n stays a normal f32 (e^-87.3 ≈ 1.2e-38, e^88 ≈ 1.7e38).
 #[inline(always)]
 fn exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5·2^23 rounds to the nearest integer without a libm call.
-    const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.0);
-    let t = x * LOG2E + ROUND;
+    let t = x * std::f32::consts::LOG2_E + ROUND;
     let n = t - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     // Plain multiply-adds: `mul_add` is a libm call where the target has no FMA (wasm, SSE2).
-    let p = 1.987_569_1e-4_f32;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 0.5;
+    let p = EXP_POLY[1..].iter().fold(EXP_POLY[0], |p, c| p * r + c);
     let e = p * r * r + r + 1.0;
     // t = 1.5·2^23 + n, so n sits in t's low mantissa bits: integer arithmetic moves it into
     // the exponent (`n as i32` compiled to one scalar conversion per lane on x86).
     let biased = (t.to_bits() as i32 - ROUND.to_bits() as i32 + 127) as u32;
     e * f32::from_bits(biased << 23)
+}
+
+/// [`exp`] on four lanes, its multiply-adds fused in the relaxed SIMD build.
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+#[inline(always)]
+fn exp_simd128(x: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+    use super::matmul::madd;
+    use core::arch::wasm32::*;
+    let x = f32x4_pmax(f32x4_pmin(x, f32x4_splat(88.0)), f32x4_splat(-87.3));
+    let t = madd(x, f32x4_splat(std::f32::consts::LOG2_E), f32x4_splat(ROUND));
+    let n = f32x4_sub(t, f32x4_splat(ROUND));
+    let r = madd(n, f32x4_splat(-LN2_LO), madd(n, f32x4_splat(-LN2_HI), x));
+    let p = EXP_POLY[1..].iter().fold(f32x4_splat(EXP_POLY[0]), |p, c| madd(p, r, f32x4_splat(*c)));
+    let e = madd(f32x4_mul(p, r), r, f32x4_add(r, f32x4_splat(1.0)));
+    let biased = i32x4_add(i32x4_sub(t, i32x4_splat(ROUND.to_bits() as i32)), i32x4_splat(127));
+    f32x4_mul(e, i32x4_shl(biased, 23))
 }
 
 /// Non-causal multi-head attention for the output of a fused `qkv_proj` (`[B, S, 3·H·d]`: Q's

@@ -19,12 +19,14 @@ use std::mem::MaybeUninit;
 /// Rows per input tile and columns per weight panel. Natively 6 × 16 (twelve 8-wide
 /// accumulators, two loads per step). In wasm the engine has 16 vector registers: 4 × 8 (eight
 /// accumulators) measured fastest in Chromium; 6 × 8 and 4 × 12 spill and ran at 14–17 GFLOP/s.
-/// With fused multiply-add, 4 × 8 ran at 26–27, 3 × 12 at 28 and 5 × 8 (spilling) at 13: both
-/// forms keep 4 × 8.
+/// With fused multiply-add (the relaxed SIMD build), 3 × 12 ran at 28, 4 × 8 at 26–27 and 5 × 8
+/// (spilling) at 13; 3 × 12 made a whole Sudoku-MLP step about 3% faster than 4 × 8 there.
 #[cfg(target_arch = "x86_64")]
 const TILE: (usize, usize) = (6, 16);
-#[cfg(target_family = "wasm")]
+#[cfg(all(target_family = "wasm", not(target_feature = "relaxed-simd")))]
 const TILE: (usize, usize) = (4, 8);
+#[cfg(all(target_family = "wasm", target_feature = "relaxed-simd"))]
+const TILE: (usize, usize) = (3, 12);
 #[cfg(not(any(target_arch = "x86_64", target_family = "wasm")))]
 const TILE: (usize, usize) = (1, 1);
 
@@ -115,6 +117,17 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
         }
     }
     block(a, m, w, c, 0..panels)
+}
+
+/// `a · b + c` on four lanes, fused in a build with relaxed SIMD.
+#[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+#[inline(always)]
+pub(crate) fn madd(a: core::arch::wasm32::v128, b: core::arch::wasm32::v128, c: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+    use core::arch::wasm32::*;
+    #[cfg(target_feature = "relaxed-simd")]
+    return f32x4_relaxed_madd(a, b, c);
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    f32x4_add(f32x4_mul(a, b), c)
 }
 
 /// The output shared by threads that write disjoint columns of it.
@@ -259,14 +272,14 @@ mod kernel {
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = v128_load32_splat(a.add(kk * MR + r) as *const u32);
                     for (acc, bv) in acc.iter_mut().zip(&bv) {
-                        *acc = madd(av, *bv, *acc);
+                        *acc = super::madd(av, *bv, *acc);
                     }
                 }
                 if R == 1 && kk + 1 < kc {
                     let bv = panel_row::<V>(b.add((kk + 1) * NR));
                     let av = v128_load32_splat(a.add((kk + 1) * MR) as *const u32);
                     for (odd, bv) in odd.iter_mut().zip(&bv) {
-                        *odd = madd(av, *bv, *odd);
+                        *odd = super::madd(av, *bv, *odd);
                     }
                     kk += 1;
                 }
@@ -285,17 +298,6 @@ mod kernel {
                 store_row(&tmp, c.add(r * ldc), cols, first);
             }
         }
-    }
-
-    /// `a · b + c`, fused in a build with relaxed SIMD.
-    #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    #[inline(always)]
-    fn madd(a: core::arch::wasm32::v128, b: core::arch::wasm32::v128, c: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
-        use core::arch::wasm32::*;
-        #[cfg(target_feature = "relaxed-simd")]
-        return f32x4_relaxed_madd(a, b, c);
-        #[cfg(not(target_feature = "relaxed-simd"))]
-        f32x4_add(f32x4_mul(a, b), c)
     }
 
     /// One depth step of a panel: `V` vectors of 4.
