@@ -12,7 +12,6 @@
 //!   vectorised softmax, the output written in the `[B, S, H·d]` layout `o_proj` reads. flex's
 //!   own attention tiles long sequences into many small gemm calls with a scalar `expf`, and
 //!   the burn ops around it (rotate-half, head split and merge) each copy the tensor.
-
 //! - The post-norm block's `rms_norm(h + f)` in one pass over rows ([`residual_rms_norm`]), and
 //!   for the token-mixing MLP, whose output is transposed and normalised over positions, with
 //!   the transpose folded in ([`residual_rms_norm_over_positions`]): burn's ops make seven
@@ -23,6 +22,17 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use super::layers::{Linear, Rotary};
 use super::matmul::{self, PackedWeight};
 
+/// A plain flex f32 tensor's storage (not under autodiff), contiguous (copied if it was a
+/// strided view); `None` otherwise.
+fn flex_f32<const D: usize>(x: &Tensor<D>) -> Option<burn::backend::flex::FlexTensor> {
+    let device = x.device();
+    if device.is_autodiff() || device != Device::flex() || x.dtype() != DType::F32 {
+        return None;
+    }
+    let t = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
+    Some(if t.is_contiguous() { t } else { t.to_contiguous() })
+}
+
 /// `x · W` through [`matmul`] against the layer's weight, packed on the first call; `None` for
 /// tensors other than plain flex f32 ones, a layer with a bias (only the tiny `q_head`), or a
 /// machine without the kernel's instructions. A non-contiguous input (the token-mixing MLP's
@@ -30,15 +40,15 @@ use super::matmul::{self, PackedWeight};
 /// (flex's matmul) measured as fast as this path or faster on whole model steps, so there the
 /// kernel runs only under its tests.
 pub fn linear<const D: usize>(x: &Tensor<D>, layer: &Linear) -> Option<Tensor<D>> {
-    let device = x.device();
-    if !cfg!(target_family = "wasm") || device.is_autodiff() || device != Device::flex() || x.dtype() != DType::F32 || layer.bias.is_some() || !matmul::supported() {
+    if !cfg!(target_family = "wasm") || layer.bias.is_some() || !matmul::supported() {
         return None;
     }
+    let input = flex_f32(x)?;
     let weight = match layer.packed.get() {
         Some(w) => w.clone(),
         None => {
             let [k, n] = layer.weight.dims();
-            let w = layer.weight.clone().try_into_primitive::<burn::backend::Flex>().ok()?.to_contiguous();
+            let w = flex_f32(&layer.weight)?;
             let packed = std::sync::Arc::new(PackedWeight::new(w.as_slice::<f32>()?, k, n));
             layer.packed.get_or_init(|| packed).clone()
         }
@@ -49,24 +59,12 @@ pub fn linear<const D: usize>(x: &Tensor<D>, layer: &Linear) -> Option<Tensor<D>
         return None;
     }
     let m = dims[..D - 1].iter().product();
-    let input = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
-    let input = if input.is_contiguous() { input } else { input.to_contiguous() };
     let mut out = Vec::with_capacity(m * n);
     matmul::matmul(input.as_slice::<f32>()?, m, &weight, &mut out.spare_capacity_mut()[..m * n]);
     // SAFETY: `matmul` wrote all `m·n` elements (no zeroing pass over the largest buffers of a step).
     unsafe { out.set_len(m * n) };
     dims[D - 1] = n;
-    Some(Tensor::from_data(TensorData::new(out, dims), &device))
-}
-
-/// A plain flex f32 tensor's storage (not under autodiff), contiguous; `None` otherwise.
-fn flex_f32<const D: usize>(x: &Tensor<D>) -> Option<burn::backend::flex::FlexTensor> {
-    let device = x.device();
-    if device.is_autodiff() || device != Device::flex() || x.dtype() != DType::F32 {
-        return None;
-    }
-    let t = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
-    Some(if t.is_contiguous() { t } else { t.to_contiguous() })
+    Some(Tensor::from_data(TensorData::new(out, dims), &x.device()))
 }
 
 /// `rms_norm(h + f)` over the last axis, both `[B, S, C]`, one row at a time; `None` unless both
@@ -137,17 +135,13 @@ fn inverse_rms(sum_of_squares: f32, n: usize, eps: f64) -> f32 {
 /// product's buffer in place, and with several threads (outside a row shard) each takes a block
 /// of rows.
 pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
-    let device = gate_up.device();
-    if device.is_autodiff() || device != Device::flex() || gate_up.dtype() != DType::F32 {
-        return None;
-    }
+    let primitive = flex_f32(gate_up)?;
     let [b, s, w] = gate_up.dims();
     let inter = w / 2;
-    let primitive = gate_up.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
     let src = primitive.as_slice::<f32>()?;
     let mut out = vec![0.0f32; b * s * inter];
     gate_rows_threaded(src, &mut out, inter);
-    Some(Tensor::from_data(TensorData::new(out, [b, s, inter]), &device))
+    Some(Tensor::from_data(TensorData::new(out, [b, s, inter]), &gate_up.device()))
 }
 
 /// [`gate_rows`] over one block of rows per rayon thread when there are several threads, this
@@ -312,10 +306,7 @@ fn exp_simd128(x: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
 /// heads, then K's, then V's), rotary positions applied to Q and K when given: returns the heads'
 /// outputs side by side, `[B, S, H·d]`, or `None` when the tensors are not plain flex f32 ones.
 pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Option<Tensor<3>> {
-    let device = qkv.device();
-    if device.is_autodiff() || device != Device::flex() || qkv.dtype() != DType::F32 {
-        return None;
-    }
+    let primitive = flex_f32(qkv)?;
     let [b, s, w] = qkv.dims();
     let d = w / (3 * heads);
     let in_place = |t: &Tensor<2>| t.clone().try_into_primitive::<burn::backend::Flex>().ok();
@@ -330,7 +321,6 @@ pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Opti
         Some((cos, sin)) => Some((cos.as_slice::<f32>()?, sin.as_slice::<f32>()?)),
         None => None,
     };
-    let primitive = qkv.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
     let src = primitive.as_slice::<f32>()?;
     let shape = Heads { s, d, heads };
     let run = |task: usize| shape.head(&src[(task / heads) * s * w..][..s * w], task % heads, tables);
@@ -354,7 +344,7 @@ pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Opti
             out[(batch * s + i) * heads * d + h * d..][..d].copy_from_slice(row);
         }
     }
-    Some(Tensor::from_data(TensorData::new(out, [b, s, heads * d]), &device))
+    Some(Tensor::from_data(TensorData::new(out, [b, s, heads * d]), &qkv.device()))
 }
 
 /// The sizes of one attention call: sequence, head width, heads.

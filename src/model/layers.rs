@@ -180,23 +180,23 @@ impl Block {
     pub fn forward(&self, h: Tensor<3>, rotary: Option<&Rotary>) -> Tensor<3> {
         let h = match (&self.mlp_t, &self.self_attn) {
             (Some(mix), _) => {
-                // Normalise each channel across positions: the norm acts on the transposed axis.
-                let t = h.clone().swap_dims(1, 2);
-                let mixed = mix.forward(t.clone());
-                #[cfg(any(feature = "flex", target_family = "wasm"))]
-                if let Some(out) = super::cpu::residual_rms_norm_over_positions(&h, &mixed, self.eps) {
-                    return self.channel_mlp(out);
-                }
-                rms_norm(t + mixed, self.eps).swap_dims(1, 2)
+                let mixed = mix.forward(h.clone().swap_dims(1, 2));
+                self.post_norm_over_positions(h, mixed)
             }
             (None, Some(attn)) => self.post_norm(h.clone(), attn.forward(h, rotary)),
             (None, None) => h,
         };
-        self.channel_mlp(h)
+        self.post_norm(h.clone(), self.mlp.forward(h))
     }
 
-    fn channel_mlp(&self, h: Tensor<3>) -> Tensor<3> {
-        self.post_norm(h.clone(), self.mlp.forward(h))
+    /// `rms_norm(hᵀ + f)ᵀ` for the token-mixing MLP's output `f` (`[B, C, S]`): each channel is
+    /// normalised across positions, the transposed axis.
+    fn post_norm_over_positions(&self, h: Tensor<3>, f: Tensor<3>) -> Tensor<3> {
+        #[cfg(any(feature = "flex", target_family = "wasm"))]
+        if let Some(out) = super::cpu::residual_rms_norm_over_positions(&h, &f, self.eps) {
+            return out;
+        }
+        rms_norm(h.swap_dims(1, 2) + f, self.eps).swap_dims(1, 2)
     }
 
     /// `rms_norm(h + f)`.

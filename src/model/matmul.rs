@@ -34,8 +34,9 @@ const MR: usize = TILE.0;
 const NR: usize = TILE.1;
 /// Depth of one pass: a panel slice (NR·KC floats) fits in L1.
 const KC: usize = 256;
-/// Input rows packed at a time: MC·KC floats fit in L2.
+/// Input rows packed at a time: MC·KC floats fit in L2. Whole tiles: the packing buffer holds MC rows.
 const MC: usize = 192;
+const _: () = assert!(MC % MR == 0);
 
 /// Whether this machine runs the kernel (else the caller takes burn's matmul).
 pub fn supported() -> bool {
