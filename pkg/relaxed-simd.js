@@ -1,7 +1,7 @@
 // Whether this engine has relaxed SIMD: sets `self.trmRelaxedSimd`. The worker (an ES module)
 // imports this file and the site's service worker (a classic script) loads it with
 // importScripts, so it has neither imports nor exports. The CPU runtime modules also come built
-// with relaxed SIMD (wasm/NAME_relaxed_bg.wasm), whose matrix kernel uses its fused multiply-add
+// with relaxed SIMD (wasm/NAME_relaxed.js), whose matrix kernel uses its fused multiply-add
 // (about 1.35× the products' speed in Chromium); an engine without relaxed SIMD refuses such a
 // file whole, so it is used only where this one-function module (f32x4.relaxed_madd on three
 // zero vectors) validates.

@@ -42,7 +42,7 @@ const CPU_MODULE = "trm_cpu";
 const CPU_THREADS_MODULE = "trm_cpu_mt";
 const GPU_MODULE = "trm";
 const GPU_WORTH_MS = 150;
-// The CPU modules also come as wasm/NAME_relaxed_bg.wasm, built with relaxed SIMD (its fused
+// The CPU modules also come as wasm/NAME_relaxed.js, built with relaxed SIMD (its fused
 // multiply-add), for engines that have it.
 const RELAXED_SIMD = self.trmRelaxedSimd;
 // More threads than this buy little for models this size and each one holds a Web Worker.
@@ -131,35 +131,42 @@ async function runtimeMissingMessage(module, err) {
   return `Could not load the WebAssembly runtime (pkg/wasm/${module}.js): ${messageOf(err)}`;
 }
 
-/** Import and instantiate one runtime module (with `threads` workers for the threaded one) and open a session on it. */
+/**
+ * Import and instantiate one runtime module (with `threads` workers for the threaded one) and
+ * open a session on it: a CPU module's relaxed SIMD twin (`<module>_relaxed.js`, its own build
+ * and JS glue) where the engine has relaxed SIMD, else or if that fails to start, the module itself.
+ */
 async function startRuntime(module, backend, threads = 1) {
-  let wasm;
-  try {
-    wasm = await import(`./wasm/${module}.js`);
-  } catch (e) {
-    throw new Error(await runtimeMissingMessage(module, e));
-  }
-  let relaxedSimd = false;
   let relaxedSimdNote = null; // why the CPU products run without relaxed SIMD, when they do
   // Only the CPU modules have a relaxed SIMD twin (the WebGPU module's CPU backend is a fallback).
   const twin = module !== GPU_MODULE;
   if (twin && RELAXED_SIMD) {
     try {
-      await wasm.default({ module_or_path: new URL(`./wasm/${module}_relaxed_bg.wasm`, import.meta.url) });
-      relaxedSimd = true;
+      return await openRuntime(module, `${module}_relaxed`, backend, threads, { relaxedSimd: true, relaxedSimdNote });
     } catch (e) {
       relaxedSimdNote = `the CPU products use SIMD128's separate multiply and add: the relaxed SIMD module could not start (${messageOf(e)})`;
     }
   } else if (twin) {
     relaxedSimdNote = "the CPU products use SIMD128's separate multiply and add: this browser has no relaxed SIMD";
   }
+  return await openRuntime(module, module, backend, threads, { relaxedSimd: false, relaxedSimdNote });
+}
+
+/** `startRuntime` for one build (`file`: pkg/wasm/<file>.js and <file>_bg.wasm) of `module`. */
+async function openRuntime(module, file, backend, threads, notes) {
+  let wasm;
   try {
-    if (!relaxedSimd) await wasm.default();
+    wasm = await import(`./wasm/${file}.js`);
+  } catch (e) {
+    throw new Error(await runtimeMissingMessage(file, e));
+  }
+  try {
+    await wasm.default();
     if (threads > 1) await wasm.initThreadPool(threads);
   } catch (e) {
-    throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/${module}_bg.wasm): ${messageOf(e)}`);
+    throw new Error(`Could not start the WebAssembly runtime (pkg/wasm/${file}_bg.wasm): ${messageOf(e)}`);
   }
-  return { module, relaxedSimd, relaxedSimdNote, session: await wasm.Session.create(backend) };
+  return { module, ...notes, session: await wasm.Session.create(backend) };
 }
 
 /**

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the package's wasm into pkg/wasm: the browser runtime in three builds, CPU only (trm_cpu*),
-# the same on threads (trm_cpu_mt*), both also with relaxed SIMD (*_relaxed_bg.wasm), and WebGPU
+# the same on threads (trm_cpu_mt*), both also with relaxed SIMD (*_relaxed*), and WebGPU
 # with the CPU (trm*), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from
 # .cargo/config.toml), wasm-bindgen at the
 # version Cargo.lock pins, then wasm-opt from npm's binaryen (Debian's is too old and silently
@@ -15,14 +15,15 @@ cd "$(dirname "$0")/.."
 # worker loads it only when a model runs on the GPU), then the puzzle codecs alone (`web-tasks`
 # profile, optimised for size): the page loads those first, so puzzles work while the runtime
 # downloads.
-# RELAXED ("relaxed" or empty) builds the CPU modules' twins with relaxed SIMD (X_relaxed_bg.wasm
-# beside X_bg.wasm: src/model/matmul.rs says why they are separate builds). Its flag goes to
-# our crate alone (`cargo rustc`), so the dependencies' builds are shared and only this crate
-# is compiled twice.
+# RELAXED ("relaxed" or empty) builds the CPU modules' twins with relaxed SIMD (X_relaxed.js and
+# X_relaxed_bg.wasm beside X.js and X_bg.wasm: src/model/matmul.rs says why they are separate
+# builds; each has its own JS glue, as the two may number their imports apart). Its flag goes
+# to our crate alone (`cargo rustc`), so the dependencies' builds are shared and only this
+# crate is compiled twice.
 build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL [RELAXED]
   local target="${CARGO_TARGET_DIR:-target}"
   compile "${5:-}" --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
-  bindgen_and_opt "$target/wasm32-unknown-unknown/$2/trm.wasm" "$3" "$4" "${5:-}"
+  bindgen_and_opt "$target/wasm32-unknown-unknown/$2/trm.wasm" "$3${5:+_relaxed}" "$4"
   [ "$1" != model ] || check_relaxed "pkg/wasm/$3${5:+_relaxed}_bg.wasm" "${5:-}"
 }
 compile() { # RELAXED CARGO_ARGS...
@@ -45,27 +46,17 @@ build_threads() { # OUT_NAME WASM_OPT_LEVEL [RELAXED]
     RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals$link" \
     compile "${3:-}" --lib --profile web --target wasm32-unknown-unknown --no-default-features --features threads \
     -Z build-std=panic_abort,std
-  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm.wasm" "$1" "$2" "${3:-}" --enable-threads
+  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm.wasm" "$1${3:+_relaxed}" "$2" --enable-threads
   check_relaxed "pkg/wasm/$1${3:+_relaxed}_bg.wasm" "${3:-}"
 }
 
-# A relaxed twin keeps only its wasm, as X_relaxed_bg.wasm: the worker starts either file with
-# the plain build's JS glue, which must then be the same file (checked).
-bindgen_and_opt() { # WASM OUT_NAME WASM_OPT_LEVEL RELAXED [EXTRA_WASM_OPT_FLAGS]
-  local dir=pkg/wasm
-  [ -z "$4" ] || dir="$(mktemp -d)"
-  wasm-bindgen --target web --no-typescript --out-dir "$dir" --out-name "$2" "$1"
-  local out="$dir/$2_bg.wasm"
-  if [ -n "$4" ]; then
-    cmp -s "$dir/$2.js" "pkg/wasm/$2.js" || { echo "the relaxed SIMD build's JS glue differs from pkg/wasm/$2.js" >&2; exit 1; }
-    mv "$out" "pkg/wasm/$2_relaxed_bg.wasm"
-    rm -rf "$dir"
-    out="pkg/wasm/$2_relaxed_bg.wasm"
-  fi
+bindgen_and_opt() { # WASM OUT_NAME WASM_OPT_LEVEL [EXTRA_WASM_OPT_FLAGS]
+  wasm-bindgen --target web --no-typescript --out-dir pkg/wasm --out-name "$2" "$1"
+  local out="pkg/wasm/$2_bg.wasm"
   if [ "$OPT" = 1 ]; then
     node_modules/.bin/wasm-opt "$3" --enable-simd --enable-relaxed-simd --enable-bulk-memory \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-sign-ext \
-      --enable-mutable-globals ${5:-} "$out" -o "$out.opt"
+      --enable-mutable-globals ${4:-} "$out" -o "$out.opt"
     mv "$out.opt" "$out"
   fi
   echo "$out: $(stat -c %s "$out") bytes raw, $(gzip -9 -c "$out" | wc -c) bytes gzip -9"

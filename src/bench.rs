@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::model::Trm;
+use crate::model::{Linear, Trm};
 use crate::recursion::{Batch, Recursion, SolveOptions};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -82,17 +82,18 @@ pub fn matmul_gflops(device: &Device, n: usize, chain: usize, reps: usize) -> f6
 }
 
 /// GFLOP/s of a model's MLP matmuls: x·W_up then ·W_down, `chain` times over ([m, h]·[h, f]
-/// and back), read back at the end; median of `reps` chains after a warm-up.
+/// and back), read back at the end; median of `reps` chains after a warm-up. Through the
+/// model's own [`Linear`] layers, so on the CPU backend this is the packed kernel the model runs.
 pub fn mlp_matmul_gflops(device: &Device, m: usize, h: usize, f: usize, chain: usize, reps: usize) -> f64 {
     let fill = |n: usize, scale: usize| -> Vec<f32> { (0..n).map(|i| ((i % 89) as f32 - 44.0) / (89.0 * scale as f32)).collect() };
     let x = Tensor::<2>::from_data(TensorData::new(fill(m * h, 1), [m, h]), device);
-    let up = Tensor::<2>::from_data(TensorData::new(fill(h * f, h), [h, f]), device);
-    let down = Tensor::<2>::from_data(TensorData::new(fill(f * h, f), [f, h]), device);
-    fence(down.clone());
+    let up = Linear::new(Tensor::<2>::from_data(TensorData::new(fill(h * f, h), [h, f]), device), None);
+    let down = Linear::new(Tensor::<2>::from_data(TensorData::new(fill(f * h, f), [f, h]), device), None);
+    fence(down.weight.clone());
     let secs = median_secs(reps, || {
         let mut y = x.clone();
         for _ in 0..chain {
-            y = y.matmul(up.clone()).matmul(down.clone());
+            y = down.forward(up.forward(y));
         }
         fence(y);
     });

@@ -5,7 +5,7 @@
 // (so a rebuilt runtime shows up at once), cache as the fallback. Model weights are not handled here: the worker keeps them in the Cache API
 // ("trm-weights-v1") itself.
 
-const SHELL_CACHE = "trm-shell-v9";
+const SHELL_CACHE = "trm-shell-v10";
 const REQUIRED = [
   "./",
   "./index.html",
@@ -24,11 +24,12 @@ const REQUIRED = [
   "./pkg/worker.js",
   "./pkg/relaxed-simd.js",
 ];
-// The CPU runtime file the worker will load: the relaxed SIMD one where the engine has it.
+// The CPU runtime the worker will load: the relaxed SIMD build where the engine has it.
 importScripts("./pkg/relaxed-simd.js");
+const CPU_RUNTIME = self.trmRelaxedSimd ? "./pkg/wasm/trm_cpu_relaxed" : "./pkg/wasm/trm_cpu";
 const OPTIONAL = [
-  "./pkg/wasm/trm_cpu.js",
-  self.trmRelaxedSimd ? "./pkg/wasm/trm_cpu_relaxed_bg.wasm" : "./pkg/wasm/trm_cpu_bg.wasm",
+  `${CPU_RUNTIME}.js`,
+  `${CPU_RUNTIME}_bg.wasm`,
   "./models/models.json",
   "./data/sudoku-gallery.json",
   "./data/maze-gallery.json",

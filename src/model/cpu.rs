@@ -36,11 +36,9 @@ fn flex_f32<const D: usize>(x: &Tensor<D>) -> Option<burn::backend::flex::FlexTe
 /// `x · W` through [`matmul`] against the layer's weight, packed on the first call; `None` for
 /// tensors other than plain flex f32 ones, a layer with a bias (only the tiny `q_head`), or a
 /// machine without the kernel's instructions. A non-contiguous input (the token-mixing MLP's
-/// transposed view) is copied first, as flex's own matmul does. In wasm only: natively, gemm
-/// (flex's matmul) measured as fast as this path or faster on whole model steps, so there the
-/// kernel runs only under its tests.
+/// transposed view) is copied first, as flex's own matmul does.
 pub fn linear<const D: usize>(x: &Tensor<D>, layer: &Linear) -> Option<Tensor<D>> {
-    if !cfg!(target_family = "wasm") || layer.bias.is_some() || !matmul::supported() {
+    if layer.bias.is_some() || !matmul::supported() {
         return None;
     }
     let input = flex_f32(x)?;
@@ -145,14 +143,14 @@ pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
 }
 
 /// [`gate_rows`] over one block of rows per rayon thread when there are several threads, this
-/// is not already a rayon task (a row shard), and the work is worth the hand-off.
+/// is not inside a row shard, and the work is worth the hand-off.
 fn gate_rows_threaded(src: &[f32], out: &mut [f32], inter: usize) {
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
         use rayon::prelude::*;
-        let threads = rayon::current_num_threads();
+        let threads = super::threads::available();
         let rows = out.len() / inter;
-        if threads > 1 && rayon::current_thread_index().is_none() && out.len() >= 1 << 15 && rows >= threads {
+        if threads > 1 && out.len() >= 1 << 15 && rows >= threads {
             let per = rows.div_ceil(threads);
             return out
                 .par_chunks_mut(per * inter)
@@ -328,7 +326,7 @@ pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Opti
     #[cfg(any(feature = "flex", feature = "threads"))]
     let outputs: Vec<Vec<f32>> = {
         use rayon::prelude::*;
-        if rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() && tasks > 1 {
+        if super::threads::available() > 1 && tasks > 1 {
             (0..tasks).into_par_iter().map(run).collect()
         } else {
             (0..tasks).map(run).collect()

@@ -4,8 +4,8 @@
 //! one reaches about 20; these products are most of a step.
 //!
 //! The weight `[k, n]` is stored as panels of `NR` columns, each `k` rows of `NR` values; the
-//! input is packed per call in tiles of `MR` rows. A micro-kernel keeps an `MR × NR` block of
-//! the output in registers over a slice of depth `KC`, so its panel slice stays in L1.
+//! input is read in place, `MR` rows at a time. A micro-kernel keeps an `MR × NR` block of the
+//! output in registers over a slice of depth `KC`, so its panel slice stays in L1.
 //!
 //! In wasm the kernel has two forms: SIMD128's separate multiply and add, and, in a build with
 //! relaxed SIMD (`-C target-feature=+relaxed-simd`), its fused multiply-add (about 1.35× faster
@@ -34,9 +34,8 @@ const MR: usize = TILE.0;
 const NR: usize = TILE.1;
 /// Depth of one pass: a panel slice (NR·KC floats) fits in L1.
 const KC: usize = 256;
-/// Input rows packed at a time: MC·KC floats fit in L2. Whole tiles: the packing buffer holds MC rows.
+/// Input rows taken at a time: MC·KC floats of the input stay in L2.
 const MC: usize = 192;
-const _: () = assert!(MC % MR == 0);
 
 /// Whether this machine runs the kernel (else the caller takes burn's matmul).
 pub fn supported() -> bool {
@@ -81,8 +80,8 @@ impl PackedWeight {
 
 /// `c = a · w` for `a` `[m, k]` and `c` `[m, n]`, both row-major: every element of `c` is
 /// written (the caller's buffer need not be initialised, nor zeroed first). With
-/// several rayon threads, outside a rayon task (a row shard), each thread takes a block of
-/// columns, or of rows when there are few columns.
+/// several rayon threads, outside a row shard, each thread takes a block of columns, or of
+/// rows when there are few columns.
 pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>]) {
     let (k, n) = (w.k, w.n);
     assert!(supported(), "packed matmul on a machine without its instructions");
@@ -96,16 +95,18 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
         use rayon::prelude::*;
-        let threads = rayon::current_num_threads();
-        if threads > 1 && rayon::current_thread_index().is_none() && m * k * n >= 1 << 20 {
+        let threads = super::threads::available();
+        if threads > 1 && m * k * n >= 1 << 20 {
             if panels >= 4 * threads {
-                let per = panels.div_ceil(threads);
+                // Columns in chunks of a few panels that threads take as they come free: a
+                // thread woken for this product starts late (in Chromium most of a millisecond),
+                // and halves fixed in advance kept the other waiting for it.
+                let per = (panels / (8 * threads)).max(1);
                 let out = SharedOut(c.as_mut_ptr(), c.len());
-                return (0..threads).into_par_iter().for_each(|t| {
-                    let lo = (t * per).min(panels);
-                    // SAFETY: every thread writes only the columns of its own panels.
+                return (0..panels.div_ceil(per)).into_par_iter().for_each(|chunk| {
+                    // SAFETY: every chunk writes only the columns of its own panels.
                     let c = unsafe { out.slice() };
-                    block(a, m, w, c, lo..((t + 1) * per).min(panels));
+                    block(a, m, w, c, chunk * per..((chunk + 1) * per).min(panels), false);
                 });
             }
             if m >= 2 * MR * threads {
@@ -113,11 +114,66 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
                 return c
                     .par_chunks_mut(per * n)
                     .zip(a.par_chunks(per * k))
-                    .for_each(|(c, a)| block(a, c.len() / n, w, c, 0..panels));
+                    .for_each(|(c, a)| block(a, c.len() / n, w, c, 0..panels, true));
             }
         }
     }
-    block(a, m, w, c, 0..panels)
+    block(a, m, w, c, 0..panels, true)
+}
+
+/// Columns `panels` of `c = a · w`: for each slice of depth and block of rows (which stay in
+/// L2), every panel slice (in L1) times every tile of `MR` rows. With `pack` the tiles are
+/// copied first into the order the kernel reads them (depth-major); else the kernel reads
+/// `a`'s rows where they are, which measured a few percent slower but needs no copy when
+/// threads share the rows (each would make its own).
+fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>], panels: std::ops::Range<usize>, pack: bool) {
+    let (k, n) = (w.k, w.n);
+    let mut tiles = if pack { vec![0.0f32; MC.min(m.div_ceil(MR) * MR) * KC.min(k)] } else { Vec::new() };
+    for k0 in (0..k).step_by(KC) {
+        let kc = KC.min(k - k0);
+        for i0 in (0..m).step_by(MC) {
+            let mc = MC.min(m - i0);
+            if pack {
+                pack_tiles(&a[i0 * k..], k, mc, k0, kc, &mut tiles);
+            }
+            for p in panels.clone() {
+                let cols = NR.min(n - p * NR);
+                let panel = &w.panel(p)[k0 * NR..(k0 + kc) * NR];
+                for t in 0..mc.div_ceil(MR) {
+                    let (row, rows) = (i0 + t * MR, MR.min(mc - t * MR));
+                    let (input, lda) = if pack { (&tiles[t * MR * kc..], 0) } else { (&a[row * k + k0..], k) };
+                    let out = &mut c[row * n + p * NR..];
+                    assert!(input.len() >= if pack { MR * kc } else { (rows - 1) * k + kc });
+                    assert!(out.len() >= (rows - 1) * n + cols);
+                    let args = kernel::Args { a: input.as_ptr(), lda, b: panel.as_ptr(), kc, c: out.as_mut_ptr().cast(), ldc: n, cols, first: k0 == 0 };
+                    // SAFETY: the panel holds kc steps of NR values, `input` holds the tile's
+                    // `rows` rows of `kc` values (packed, or `k` apart) and `out` its rows of
+                    // `cols` values `n` apart (both checked).
+                    unsafe {
+                        if pack {
+                            kernel::tile::<true>(rows, args)
+                        } else {
+                            kernel::tile::<false>(rows, args)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The first `rows` rows of `a` (`k` wide) at depths `k0..k0 + kc` as tiles of `MR` rows: tile
+/// t holds element (r, kk) at t·MR·kc + kk·MR + r. A last partial tile's missing rows are left
+/// as they were (the kernel reads only a tile's own rows).
+fn pack_tiles(a: &[f32], k: usize, rows: usize, k0: usize, kc: usize, out: &mut [f32]) {
+    for (t, tile) in out.chunks_mut(MR * kc).take(rows.div_ceil(MR)).enumerate() {
+        for r in 0..MR.min(rows - t * MR) {
+            let row = &a[(t * MR + r) * k + k0..][..kc];
+            for (kk, v) in row.iter().enumerate() {
+                tile[kk * MR + r] = *v;
+            }
+        }
+    }
 }
 
 /// `a · b + c` on four lanes, fused in a build with relaxed SIMD.
@@ -147,59 +203,13 @@ impl SharedOut {
     }
 }
 
-/// Columns `panels` of `c = a · w`.
-fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>], panels: std::ops::Range<usize>) {
-    let (k, n) = (w.k, w.n);
-    let mut tiles_buf = vec![0.0f32; MC.min(m.div_ceil(MR) * MR) * KC.min(k)];
-    for k0 in (0..k).step_by(KC) {
-        let kc = KC.min(k - k0);
-        for i0 in (0..m).step_by(MC) {
-            let mc = MC.min(m - i0);
-            // Tile t holds element (r, kk) of its MR rows at t·MR·kc + kk·MR + r.
-            let tiles = mc.div_ceil(MR);
-            for t in 0..tiles {
-                let tile = &mut tiles_buf[t * MR * kc..(t + 1) * MR * kc];
-                for r in 0..MR.min(mc - t * MR) {
-                    let row = &a[(i0 + t * MR + r) * k + k0..][..kc];
-                    for (kk, v) in row.iter().enumerate() {
-                        tile[kk * MR + r] = *v;
-                    }
-                }
-            }
-            for p in panels.clone() {
-                let cols = NR.min(n - p * NR);
-                let panel = &w.panel(p)[k0 * NR..(k0 + kc) * NR];
-                for t in 0..tiles {
-                    let rows = MR.min(mc - t * MR);
-                    let tile = &tiles_buf[t * MR * kc..(t + 1) * MR * kc];
-                    let out = &mut c[(i0 + t * MR) * n + p * NR..];
-                    assert!(out.len() >= (rows - 1) * n + cols);
-                    let args = kernel::Args { a: tile.as_ptr(), b: panel.as_ptr(), kc, c: out.as_mut_ptr().cast(), ldc: n, cols, first: k0 == 0 };
-                    // SAFETY: the tile and panel hold kc steps of MR and NR values; `out` was
-                    // checked to hold `rows` rows of `cols` values `n` apart.
-                    unsafe {
-                        match rows {
-                            1 => kernel::run::<1>(args),
-                            2 => kernel::run::<2>(args),
-                            3 => kernel::run::<3>(args),
-                            4 if MR >= 4 => kernel::run::<4>(args),
-                            5 if MR >= 5 => kernel::run::<5>(args),
-                            6 if MR >= 6 => kernel::run::<6>(args),
-                            _ => unreachable!("a tile has at most MR rows"),
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 mod kernel {
-    /// One micro-tile: `R` rows of the packed input tile `a` times the panel slice `b`, over
-    /// `kc` steps, stored into (`first`) or added to `cols` columns of `c`.
+    /// One micro-tile: `R` rows of the input `a` (a packed tile, or rows `lda` apart) times the
+    /// panel slice `b`, over `kc` steps, stored into (`first`) or added to `cols` columns of `c`.
     #[derive(Clone, Copy)]
     pub struct Args {
         pub a: *const f32,
+        pub lda: usize,
         pub b: *const f32,
         pub kc: usize,
         pub c: *mut f32,
@@ -216,25 +226,67 @@ mod kernel {
         }
     }
 
+    /// The kernel for a tile of `rows` rows, packed (`PACKED`) or read in place.
+    ///
+    /// # Safety
+    /// As [`run`].
+    pub unsafe fn tile<const PACKED: bool>(rows: usize, args: Args) {
+        unsafe {
+            match rows {
+                1 => run::<1, PACKED>(args),
+                2 => run::<2, PACKED>(args),
+                3 => run::<3, PACKED>(args),
+                4 if super::MR >= 4 => run::<4, PACKED>(args),
+                5 if super::MR >= 5 => run::<5, PACKED>(args),
+                6 if super::MR >= 6 => run::<6, PACKED>(args),
+                _ => unreachable!("a tile has at most MR rows"),
+            }
+        }
+    }
+
+    /// Where element (`r`, `kk`) of the tile is: packed depth-major, or in rows `lda` apart.
+    #[inline(always)]
+    fn at<const PACKED: bool>(r: usize, kk: usize, lda: usize) -> usize {
+        if PACKED { kk * super::MR + r } else { r * lda + kk }
+    }
+
     #[cfg(target_arch = "x86_64")]
-    pub unsafe fn run<const R: usize>(args: Args) {
-        unsafe { fma::<R>(args) }
+    pub unsafe fn run<const R: usize, const PACKED: bool>(args: Args) {
+        unsafe { fma::<R, PACKED>(args) }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn fma<const R: usize>(Args { a, b, kc, c, ldc, cols, first }: Args) {
-        use super::{MR, NR};
+    unsafe fn fma<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first }: Args) {
+        use super::NR;
         use std::arch::x86_64::*;
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            for kk in 0..kc {
+            // Tiles of one or two rows would wait on each accumulator's latency (five cycles):
+            // odd steps of depth go to a second set, added at the end.
+            let mut odd = [[_mm256_setzero_ps(); 2]; R];
+            let step = |kk: usize, acc: &mut [[__m256; 2]; R]| {
                 let b0 = _mm256_loadu_ps(b.add(kk * NR));
                 let b1 = _mm256_loadu_ps(b.add(kk * NR + 8));
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a.add(kk * MR + r));
+                    let av = _mm256_broadcast_ss(&*a.add(at::<PACKED>(r, kk, lda)));
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
                     acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+                }
+            };
+            let mut kk = 0;
+            while kk < kc {
+                step(kk, &mut acc);
+                if R <= 2 && kk + 1 < kc {
+                    step(kk + 1, &mut odd);
+                    kk += 1;
+                }
+                kk += 1;
+            }
+            if R <= 2 {
+                for (acc, odd) in acc.iter_mut().zip(&odd) {
+                    acc[0] = _mm256_add_ps(acc[0], odd[0]);
+                    acc[1] = _mm256_add_ps(acc[1], odd[1]);
                 }
             }
             for (r, acc) in acc.iter().enumerate() {
@@ -258,8 +310,8 @@ mod kernel {
     }
 
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    pub unsafe fn run<const R: usize>(Args { a, b, kc, c, ldc, cols, first }: Args) {
-        use super::{MR, NR};
+    pub unsafe fn run<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first }: Args) {
+        use super::NR;
         use core::arch::wasm32::*;
         const V: usize = NR / 4;
         unsafe {
@@ -271,14 +323,14 @@ mod kernel {
             while kk < kc {
                 let bv = panel_row::<V>(b.add(kk * NR));
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = v128_load32_splat(a.add(kk * MR + r) as *const u32);
+                    let av = v128_load32_splat(a.add(at::<PACKED>(r, kk, lda)) as *const u32);
                     for (acc, bv) in acc.iter_mut().zip(&bv) {
                         *acc = super::madd(av, *bv, *acc);
                     }
                 }
                 if R == 1 && kk + 1 < kc {
                     let bv = panel_row::<V>(b.add((kk + 1) * NR));
-                    let av = v128_load32_splat(a.add((kk + 1) * MR) as *const u32);
+                    let av = v128_load32_splat(a.add(at::<PACKED>(0, kk + 1, lda)) as *const u32);
                     for (odd, bv) in odd.iter_mut().zip(&bv) {
                         *odd = super::madd(av, *bv, *odd);
                     }
@@ -310,7 +362,7 @@ mod kernel {
     }
 
     #[cfg(not(any(target_arch = "x86_64", all(target_family = "wasm", target_feature = "simd128"))))]
-    pub unsafe fn run<const R: usize>(_: Args) {
+    pub unsafe fn run<const R: usize, const PACKED: bool>(_: Args) {
         unreachable!("`supported()` is false here")
     }
 }
@@ -319,24 +371,33 @@ mod kernel {
 mod tests {
     use super::*;
 
-    /// Against a plain triple loop, on shapes that leave partial tiles, panels and depth slices.
+    /// Against a plain triple loop, on shapes that leave partial tiles, panels and depth slices:
+    /// `matmul` (with several threads, split by columns or by rows) and either input layout.
     #[test]
     fn matches_a_plain_product_on_ragged_shapes() {
         if !supported() {
             return;
         }
-        for (m, k, n) in [(1, 1, 1), (7, 300, 17), (97, 512, 40), (200, 257, 33), (13, 97, 97)] {
+        for (m, k, n) in [(1, 1, 1), (7, 300, 17), (97, 512, 40), (200, 257, 33), (13, 97, 97), (37, 300, 200), (700, 1600, 3)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
-            let w: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0).collect();
-            let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
-            matmul(&a, m, &PackedWeight::new(&w, k, n), &mut c);
-            // SAFETY: `matmul` wrote every element.
-            let c: Vec<f32> = c.into_iter().map(|v| unsafe { v.assume_init() }).collect();
-            for i in 0..m {
-                for j in 0..n {
-                    let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * w[kk * n + j] as f64).sum();
-                    let got = c[i * n + j] as f64;
-                    assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}x{k}x{n} at ({i}, {j}): {got} vs {want}");
+            let weight: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0).collect();
+            let w = PackedWeight::new(&weight, k, n);
+            let ways: [(&str, &dyn Fn(&mut [MaybeUninit<f32>])); 3] = [
+                ("matmul", &|c| matmul(&a, m, &w, c)),
+                ("packed", &|c| block(&a, m, &w, c, 0..n.div_ceil(NR), true)),
+                ("in place", &|c| block(&a, m, &w, c, 0..n.div_ceil(NR), false)),
+            ];
+            for (way, product) in ways {
+                let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
+                product(&mut c);
+                // SAFETY: every way writes every element.
+                let c: Vec<f32> = c.into_iter().map(|v| unsafe { v.assume_init() }).collect();
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * weight[kk * n + j] as f64).sum();
+                        let got = c[i * n + j] as f64;
+                        assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{way} {m}x{k}x{n} at ({i}, {j}): {got} vs {want}");
+                    }
                 }
             }
         }

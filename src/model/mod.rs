@@ -6,6 +6,8 @@
 pub mod cpu;
 #[cfg(any(feature = "flex", target_family = "wasm"))]
 pub mod matmul;
+#[cfg(any(feature = "flex", feature = "threads", feature = "train"))]
+pub mod threads;
 pub mod layers;
 
 use burn::tensor::{Device, Int, Tensor};
@@ -269,8 +271,11 @@ impl Trm {
     /// heads. With `inner`, also decode after every latent and answer update.
     pub fn step(&self, carry: Carry, x: &Tensor<3>, inner: bool) -> StepOutput {
         #[cfg(any(feature = "flex", feature = "threads"))]
-        if let Some(out) = self.step_in_shards(&carry, x, inner) {
-            return out;
+        if x.device() == Device::flex() {
+            return threads::on_pool(|| match self.step_in_shards(&carry, x, inner) {
+                Some(out) => out,
+                None => self.step_whole(carry, x, inner),
+            });
         }
         self.step_whole(carry, x, inner)
     }
@@ -282,8 +287,8 @@ impl Trm {
     fn step_in_shards(&self, carry: &Carry, x: &Tensor<3>, inner: bool) -> Option<StepOutput> {
         use rayon::prelude::*;
         let [b, _, _] = x.dims();
-        let shards = rayon::current_num_threads().min(b);
-        if shards < 2 || x.device() != Device::flex() {
+        let shards = threads::available().min(b);
+        if shards < 2 {
             return None;
         }
         let parts: Vec<StepOutput> = row_shards(b, shards)
@@ -291,7 +296,8 @@ impl Trm {
             .into_par_iter()
             .map(|(start, len)| {
                 let rows = |t: &Tensor<3>| t.clone().narrow(0, start, len);
-                self.step_whole(Carry { z_h: rows(&carry.z_h), z_l: rows(&carry.z_l) }, &rows(x), inner)
+                let carry = Carry { z_h: rows(&carry.z_h), z_l: rows(&carry.z_l) };
+                threads::shard(|| self.step_whole(carry, &rows(x), inner))
             })
             .collect();
         let cat3 = |f: &dyn Fn(&StepOutput) -> Tensor<3>| Tensor::cat(parts.iter().map(f).collect(), 0);

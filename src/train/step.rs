@@ -199,7 +199,7 @@ pub fn forward_backward_sharded(model: &Trm, carry: Carry, batch: &TrainBatch, s
                 puzzle_ids: batch.puzzle_ids[lo..hi].to_vec(),
             };
             let c = Carry { z_h: carry.z_h.clone().narrow(0, lo, rows), z_l: carry.z_l.clone().narrow(0, lo, rows) };
-            forward_backward(model, c, &part)
+            crate::model::threads::shard(|| forward_backward(model, c, &part))
         })
         .collect();
     let mut parts = parts.into_iter();
