@@ -4,8 +4,9 @@
 //! one reaches about 20; these products are most of a step.
 //!
 //! The weight `[k, n]` is stored as panels of `NR` columns, each `k` rows of `NR` values; the
-//! input is read in place, `MR` rows at a time. A micro-kernel keeps an `MR × NR` block of the
-//! output in registers over a slice of depth `KC`, so its panel slice stays in L1.
+//! input is packed per call in tiles of `MR` rows (or read in place where threads share it). A
+//! micro-kernel keeps an `MR × NR` block of the output in registers over a slice of depth `KC`,
+//! so its panel slice stays in L1.
 //!
 //! In wasm the kernel has two forms: SIMD128's separate multiply and add, and, in a build with
 //! relaxed SIMD (`-C target-feature=+relaxed-simd`), its fused multiply-add (about 1.35× faster
@@ -34,8 +35,10 @@ const MR: usize = TILE.0;
 const NR: usize = TILE.1;
 /// Depth of one pass: a panel slice (NR·KC floats) fits in L1.
 const KC: usize = 256;
-/// Input rows taken at a time: MC·KC floats of the input stay in L2.
+/// Input rows taken at a time: MC·KC floats of the input stay in L2. Whole tiles: the packing
+/// buffer holds MC rows.
 const MC: usize = 192;
+const _: () = assert!(MC % MR == 0);
 
 /// Whether this machine runs the kernel (else the caller takes burn's matmul).
 pub fn supported() -> bool {

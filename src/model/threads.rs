@@ -53,8 +53,37 @@ pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
                 }
             });
         }
-        let out = f();
-        done.store(true, Ordering::Release);
-        out
+        // Set however `f` ends: the scope waits for the spinners even when `f` panics.
+        let _done = Done(done);
+        f()
     })
+}
+
+/// Sets its flag when dropped.
+struct Done<'a>(&'a AtomicBool);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic inside `f` reaches the caller instead of leaving the spinners waiting forever.
+    #[test]
+    fn a_panic_on_the_pool_is_not_a_hang() {
+        let caught = std::panic::catch_unwind(|| on_pool(|| panic!("inside")));
+        assert!(caught.is_err());
+        assert_eq!(on_pool(|| 7), 7);
+    }
+
+    #[test]
+    fn ops_stay_on_their_thread_inside_a_shard() {
+        let outside = available();
+        assert_eq!(shard(available), 1);
+        assert_eq!(available(), outside);
+    }
 }
