@@ -61,6 +61,11 @@ function mockSite(extra = {}) {
     "/pkg/wasm/trm_cpu_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
     "/pkg/wasm/trm_cpu_mt.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
     "/pkg/wasm/trm_cpu_mt_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
+    // The relaxed SIMD builds, which the worker tries first where the browser has relaxed SIMD.
+    "/pkg/wasm/trm_cpu_relaxed.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
+    "/pkg/wasm/trm_cpu_relaxed_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
+    "/pkg/wasm/trm_cpu_mt_relaxed.js": { body: MOCK_RUNTIME, type: "text/javascript; charset=utf-8" },
+    "/pkg/wasm/trm_cpu_mt_relaxed_bg.wasm": { body: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), type: "application/wasm" },
     "/models/models.json": JSON.stringify([
       { name: "mock-sudoku", url: "models/mock-sudoku.safetensors?v=1", task: "sudoku", note: "mock" },
       { name: "mock-maze", url: "models/mock-maze.safetensors", task: "maze" },
@@ -80,6 +85,10 @@ const NO_RUNTIME = {
   "/pkg/wasm/trm_cpu_bg.wasm": null,
   "/pkg/wasm/trm_cpu_mt.js": null,
   "/pkg/wasm/trm_cpu_mt_bg.wasm": null,
+  "/pkg/wasm/trm_cpu_relaxed.js": null,
+  "/pkg/wasm/trm_cpu_relaxed_bg.wasm": null,
+  "/pkg/wasm/trm_cpu_mt_relaxed.js": null,
+  "/pkg/wasm/trm_cpu_mt_relaxed_bg.wasm": null,
 };
 
 async function withSite(overrides, fn, options = {}) {
@@ -688,7 +697,7 @@ test("auto on a software WebGPU adapter: every model stays on the CPU module, no
       assert.equal(heavy.backend, "cpu");
       assert.match(heavy.reason, /software rasterizer/);
       assert.ok(!heavy.stages.includes("loading WebGPU"), `stages: ${heavy.stages}`);
-      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_relaxed.js"), 1);
       assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 0, "the WebGPU module is not downloaded");
       assert.deepEqual(errors, [], dump(log, errors));
     } finally {
@@ -716,7 +725,7 @@ test("auto on a hardware WebGPU adapter: fast models stay on the CPU module; a s
       assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
       assert.equal(await page.evaluate(() => window.trm.backend), "cpu");
       assert.match(await page.textContent("#backend-badge"), /CPU.*a CPU step takes about \d+ ms; WebGPU is loaded only for a model above 150 ms/);
-      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_relaxed.js"), 1);
       assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 0, "no WebGPU module for a fast model");
       const heavy = await loadWithStages(page, "models/mock-heavy.safetensors");
       assert.ok(heavy.stages.includes("loading WebGPU"), `stages: ${heavy.stages}`);
@@ -729,7 +738,7 @@ test("auto on a hardware WebGPU adapter: fast models stay on the CPU module; a s
       assert.ok(!again.stages.includes("loading WebGPU"), `stages: ${again.stages}`);
       assert.equal(again.backend, "webgpu");
       assert.equal(srv.hitCount("/pkg/wasm/trm.js"), 1);
-      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_relaxed.js"), 1);
       const result = await page.evaluate(() => window.trm.solve({ tokens: new Uint32Array(81).fill(1) }, () => {}));
       assert.equal(result.backend, "webgpu");
       assert.deepEqual(errors, [], dump(log, errors));
@@ -864,7 +873,7 @@ test("the service worker makes the second visit cross-origin isolated: the CPU r
       assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
       const first = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, threads: window.trm.threads, note: window.trm.threadsNote }));
       assert.deepEqual(first, { isolated: false, threads: 1, note: "one CPU thread: the page is not cross-origin isolated (the service worker makes it so from the next visit)" });
-      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_mt.js"), 0);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_mt.js") + srv.hitCount("/pkg/wasm/trm_cpu_mt_relaxed.js"), 0);
       await page.evaluate(async () => {
         await navigator.serviceWorker.ready;
         if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener("controllerchange", r, { once: true }));
@@ -876,7 +885,7 @@ test("the service worker makes the second visit cross-origin isolated: the CPU r
       assert.equal(second.threads, Math.min(8, second.cores));
       assert.equal(second.note, second.threads > 1 ? null : "one CPU thread: the browser reports one core");
       if (second.threads > 1) {
-        assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_mt.js"), 1);
+        assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_mt_relaxed.js"), 1);
         assert.match(await page.textContent("#backend-badge"), new RegExp(`CPU \\(WebAssembly\\) · ${second.threads} threads`));
       }
       await page.click("#solve-btn");
@@ -889,7 +898,7 @@ test("the service worker makes the second visit cross-origin isolated: the CPU r
 });
 
 test("cross-origin isolated, but the threaded module fails to start: the single-thread module runs and the badge says why", T, async () => {
-  await withSite(mockSite({ "/pkg/wasm/trm_cpu_mt.js": null }), async (srv) => {
+  await withSite(mockSite({ "/pkg/wasm/trm_cpu_mt.js": null, "/pkg/wasm/trm_cpu_mt_relaxed.js": null }), async (srv) => {
     const { page, context, errors, log } = await openPage(browser, `${srv.url}?backend=cpu&model=mock-sudoku`);
     try {
       assert.equal(await waitForState(page, ["loaded", "error"]), "loaded", dump(log, errors));
@@ -899,7 +908,7 @@ test("cross-origin isolated, but the threaded module fails to start: the single-
       assert.equal(t.threads, 1);
       assert.match(t.note, /^one CPU thread: the threaded runtime could not start \(The WebAssembly runtime is not built: pkg\/wasm\/trm_cpu_mt\.js was not found/);
       assert.equal(await page.getAttribute("#backend-badge", "title"), t.note);
-      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu.js"), 1);
+      assert.equal(srv.hitCount("/pkg/wasm/trm_cpu_relaxed.js"), 1);
       await page.click("#solve-btn");
       assert.equal(await waitForState(page, ["solved", "error"]), "solved", dump(log, errors));
       assert.deepEqual(errors, [], dump(log, errors));
