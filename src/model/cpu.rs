@@ -8,10 +8,11 @@
 //!   code (SSE2 or AVX2+FMA chosen at run time on x86, SIMD128 in wasm). Under autodiff,
 //!   [`swiglu_tracked`].
 //! - Attention straight from the fused `qkv_proj` product ([`attention`]): per head, the rotary
-//!   rotation and the 1/√d scale while packing Q and K, two whole-matrix gemm calls around a
-//!   vectorised softmax, the output written in the `[B, S, H·d]` layout `o_proj` reads. flex's
-//!   own attention tiles long sequences into many small gemm calls with a scalar `expf`, and
-//!   the burn ops around it (rotate-half, head split and merge) each copy the tensor.
+//!   rotation and the 1/√d scale while packing Q and K, then for each block of queries the two
+//!   products on the packed kernel around a vectorised softmax, the output written in the
+//!   `[B, S, H·d]` layout `o_proj` reads. flex's own attention tiles long sequences into many
+//!   small gemm calls with a scalar `expf`, and the burn ops around it (rotate-half, head split
+//!   and merge) each copy the tensor.
 //! - The post-norm block's `rms_norm(h + f)` in one pass over rows ([`residual_rms_norm`]), and
 //!   for the token-mixing MLP, whose output is transposed and normalised over positions, with
 //!   the transpose folded in ([`residual_rms_norm_over_positions`]): burn's ops make seven
@@ -304,6 +305,9 @@ fn exp_simd128(x: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
 /// heads, then K's, then V's), rotary positions applied to Q and K when given: returns the heads'
 /// outputs side by side, `[B, S, H·d]`, or `None` when the tensors are not plain flex f32 ones.
 pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Option<Tensor<3>> {
+    if !matmul::supported() {
+        return None;
+    }
     let primitive = flex_f32(qkv)?;
     let [b, s, w] = qkv.dims();
     let d = w / (3 * heads);
@@ -327,7 +331,8 @@ pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<&Rotary>) -> Opti
     let outputs: Vec<Vec<f32>> = {
         use rayon::prelude::*;
         if super::threads::available() > 1 && tasks > 1 {
-            (0..tasks).into_par_iter().map(run).collect()
+            // A head's products stay on the thread that takes it.
+            (0..tasks).into_par_iter().map(|task| super::threads::shard(|| run(task))).collect()
         } else {
             (0..tasks).map(run).collect()
         }
@@ -352,31 +357,42 @@ struct Heads {
     heads: usize,
 }
 
+/// Query rows per block of scores: a block's `[QUERIES, S]` scores stay in L2 between the two
+/// products and the softmax (at 916 positions, the whole `[S, S]` matrix of a head is 3.4 MB).
+const QUERIES: usize = 96;
+
 impl Heads {
-    /// Head `h` of one sequence (`qkv`: its `[S, 3·H·d]` rows): softmax(Q·Kᵀ/√d)·V as `[S, d]`.
+    /// Head `h` of one sequence (`qkv`: its `[S, 3·H·d]` rows): softmax(Q·Kᵀ/√d)·V as `[S, d]`,
+    /// Kᵀ and V packed as the products' weights, the queries a block at a time.
     fn head(&self, qkv: &[f32], h: usize, rotary: Option<(&[f32], &[f32])>) -> Vec<f32> {
         let Heads { s, d, heads } = *self;
         let w = 3 * heads * d;
         let scale = 1.0 / (d as f32).sqrt();
-        let (mut q, mut k) = (vec![0.0f32; s * d], vec![0.0f32; s * d]);
+        let (mut q, mut kt, mut v, mut k) = (vec![0.0f32; s * d], vec![0.0f32; d * s], vec![0.0f32; s * d], vec![0.0f32; d]);
         for i in 0..s {
             let row = &qkv[i * w..][..w];
             let table = rotary.map(|(cos, sin)| (&cos[i * d..][..d], &sin[i * d..][..d]));
             pack(&row[h * d..][..d], &mut q[i * d..][..d], table, scale);
-            pack(&row[(heads + h) * d..][..d], &mut k[i * d..][..d], table, 1.0);
+            pack(&row[(heads + h) * d..][..d], &mut k, table, 1.0);
+            for (j, x) in k.iter().enumerate() {
+                kt[j * s + i] = *x;
+            }
+            v[i * d..][..d].copy_from_slice(&row[(2 * heads + h) * d..][..d]);
         }
-        let mut scores = vec![0.0f32; s * s];
-        let mut out = vec![0.0f32; s * d];
-        // SAFETY: every pointer covers its matrix under the strides given (row-major Q [S, d],
-        // K read as Kᵀ [d, S], scores [S, S], V the rows of `qkv` at column (2H + h)·d, out [S, d]).
-        unsafe {
-            gemm_f32(s, s, d, scores.as_mut_ptr(), s, q.as_ptr(), d, 1, k.as_ptr(), 1, d as isize);
+        let (kt, v) = (PackedWeight::new(&kt, d, s), PackedWeight::new(&v, s, d));
+        let mut out = Vec::with_capacity(s * d);
+        let mut scores = Vec::with_capacity(QUERIES.min(s) * s);
+        for i0 in (0..s).step_by(QUERIES) {
+            let rows = QUERIES.min(s - i0);
+            scores.clear();
+            matmul::matmul(&q[i0 * d..][..rows * d], rows, &kt, &mut scores.spare_capacity_mut()[..rows * s]);
+            // SAFETY: `matmul` wrote all `rows·s` elements.
+            unsafe { scores.set_len(rows * s) };
+            softmax_rows(&mut scores, s);
+            matmul::matmul(&scores, rows, &v, &mut out.spare_capacity_mut()[i0 * d..][..rows * d]);
         }
-        softmax_rows(&mut scores, s);
-        unsafe {
-            let v = qkv.as_ptr().add((2 * heads + h) * d);
-            gemm_f32(s, d, s, out.as_mut_ptr(), d, scores.as_ptr(), s, 1, v, w as isize, 1);
-        }
+        // SAFETY: the blocks wrote all `s·d` elements.
+        unsafe { out.set_len(s * d) };
         out
     }
 }
@@ -396,33 +412,6 @@ fn pack(x: &[f32], out: &mut [f32], rotary: Option<(&[f32], &[f32])>, scale: f32
     }
 }
 
-/// dst[m, n] = lhs[m, k] · rhs[k, n] on this thread: `dst` row-major with row stride `dst_rs`,
-/// the operands given by their row and column strides.
-///
-/// # Safety
-/// The pointers must cover the matrices under these strides.
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_f32(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: *mut f32,
-    dst_rs: usize,
-    lhs: *const f32,
-    lhs_rs: usize,
-    lhs_cs: isize,
-    rhs: *const f32,
-    rhs_rs: isize,
-    rhs_cs: isize,
-) {
-    unsafe {
-        gemm::gemm(
-            m, n, k, dst, 1, dst_rs as isize, false, lhs, lhs_cs, lhs_rs as isize, rhs, rhs_cs, rhs_rs, 0.0, 1.0,
-            false, false, false, gemm::Parallelism::None,
-        )
-    }
-}
-
 /// Softmax of each `width`-long row in place.
 fn softmax_rows(x: &mut [f32], width: usize) {
     #[cfg(target_arch = "x86_64")]
@@ -437,6 +426,18 @@ fn softmax_rows(x: &mut [f32], width: usize) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn softmax_rows_avx2(x: &mut [f32], width: usize) {
     softmax_rows_generic(x, width)
+}
+
+/// `e^x`, or 0 far below the row's maximum: `exp` would give its floor (1.2e-38) there, which
+/// divided by the row's sum is a subnormal, and a product with subnormals takes Intel cores a
+/// microcode assist per operation (with random weights, most of the ARC-size preset's
+/// probabilities: its attention products ran 3× slower than the rest). e^-75 ≈ 3e-33 stays
+/// normal after dividing by a sum of up to 10⁵ terms of at most 1.
+#[inline(always)]
+fn exp_or_zero(x: f32) -> f32 {
+    // Computed either way: a select of two values vectorises, a skipped call did not.
+    let e = exp(x);
+    if x < -75.0 { 0.0 } else { e }
 }
 
 /// Eight running lanes for the maximum and the sum: the compiler may not reorder a float
@@ -457,13 +458,13 @@ fn softmax_rows_generic(x: &mut [f32], width: usize) {
         let mut chunks = row.chunks_exact_mut(LANES);
         for c in &mut chunks {
             for (s, v) in sums.iter_mut().zip(c) {
-                *v = exp(*v - max);
+                *v = exp_or_zero(*v - max);
                 *s += *v;
             }
         }
         let mut sum: f32 = sums.iter().sum();
         for v in chunks.into_remainder() {
-            *v = exp(*v - max);
+            *v = exp_or_zero(*v - max);
             sum += *v;
         }
         let inv = 1.0 / sum;

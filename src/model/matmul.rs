@@ -1,12 +1,12 @@
-//! `x · W` for the CPU backend against a weight packed once, natively (AVX2 and FMA, detected at
-//! run time) and in wasm (SIMD128). gemm, which flex calls, packs the weight again on every
+//! `x · W` for the CPU backend against a weight packed once, natively (AVX-512, or AVX2 and FMA,
+//! detected at run time) and in wasm (SIMD128). gemm, which flex calls, packs the weight again on every
 //! call, and its wasm kernel reached 13–15 GFLOP/s in Chromium on the model's shapes where this
 //! one reaches about 20; these products are most of a step.
 //!
-//! The weight `[k, n]` is stored as panels of `NR` columns, each `k` rows of `NR` values; the
-//! input is packed per call in tiles of `MR` rows (or read in place where threads share it). A
-//! micro-kernel keeps an `MR × NR` block of the output in registers over a slice of depth `KC`,
-//! so its panel slice stays in L1.
+//! The weight `[k, n]` is stored as panels of `NR` columns (32 with AVX-512), each `k` rows of
+//! `NR` values; the input is packed per call in tiles of `MR` rows (or read in place where threads
+//! share it). A micro-kernel keeps an `MR × NR` block of the output in registers over a slice of
+//! depth `KC`, so its panel slice stays in L1.
 //!
 //! In wasm the kernel has two forms: SIMD128's separate multiply and add, and, in a build with
 //! relaxed SIMD (`-C target-feature=+relaxed-simd`), its fused multiply-add (about 1.35× faster
@@ -17,8 +17,8 @@
 
 use std::mem::MaybeUninit;
 
-/// Rows per input tile and columns per weight panel. Natively 6 × 16 (twelve 8-wide
-/// accumulators, two loads per step). In wasm the engine has 16 vector registers: 4 × 8 (eight
+/// Rows per input tile and columns per weight panel. Natively 6 × 16 with AVX2 (twelve 8-wide
+/// accumulators, two loads per step); AVX-512 panels are twice as wide ([`Isa::panel`]). In wasm the engine has 16 vector registers: 4 × 8 (eight
 /// accumulators) measured fastest in Chromium; 6 × 8 and 4 × 12 spill and ran at 14–17 GFLOP/s.
 /// With fused multiply-add (the relaxed SIMD build), 3 × 12 ran at 28, 4 × 8 at 26–27 and 5 × 8
 /// (spilling) at 13; 3 × 12 made a whole Sudoku-MLP step about 3% faster than 4 × 8 there.
@@ -40,44 +40,104 @@ const KC: usize = 256;
 const MC: usize = 192;
 const _: () = assert!(MC % MR == 0);
 
-/// Whether this machine runs the kernel (else the caller takes burn's matmul).
-pub fn supported() -> bool {
+/// The instructions a weight is packed for: they fix its panels' width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// 32-column panels (two 16-wide registers a row); a last panel of at most 16 columns is
+    /// packed 16 wide (the token-mixing MLP's 97 outputs would otherwise waste a third).
     #[cfg(target_arch = "x86_64")]
-    return std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    return true;
-    #[allow(unreachable_code)]
-    false
+    Simd128,
 }
 
-/// A `[k, n]` row-major weight as panels of `NR` columns (zero past `n`).
+impl Isa {
+    /// The best this machine runs, if any.
+    fn detect() -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Some(Self::Avx512);
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Some(Self::Avx2);
+            }
+        }
+        #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
+        return Some(Self::Simd128);
+        #[allow(unreachable_code)]
+        None
+    }
+
+    /// Columns of a full panel, and the step a last panel's width is rounded up to.
+    fn panel(self) -> (usize, usize) {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512 => (32, 16),
+            #[allow(unreachable_patterns)]
+            _ => (NR, NR),
+        }
+    }
+}
+
+/// Whether this machine runs the kernel (else the caller takes burn's matmul).
+pub fn supported() -> bool {
+    Isa::detect().is_some()
+}
+
+/// A `[k, n]` row-major weight as panels of columns (zero past `n`): all `wide` columns but the
+/// last, which is as narrow as its instructions allow. Panel p starts at `p·k·wide`.
 #[derive(Debug)]
 pub struct PackedWeight {
     k: usize,
     n: usize,
+    isa: Isa,
+    wide: usize,
     data: Vec<f32>,
 }
 
 impl PackedWeight {
     pub fn new(w: &[f32], k: usize, n: usize) -> Self {
+        Self::for_isa(w, k, n, Isa::detect().expect("packing a weight on a machine without the kernel's instructions"))
+    }
+
+    fn for_isa(w: &[f32], k: usize, n: usize, isa: Isa) -> Self {
         assert_eq!(w.len(), k * n, "weight size");
-        let panels = n.div_ceil(NR);
-        let mut data = vec![0.0f32; panels * k * NR];
-        for (p, panel) in data.chunks_exact_mut(k * NR).enumerate() {
-            let (j0, cols) = (p * NR, NR.min(n - p * NR));
-            for (kk, row) in panel.chunks_exact_mut(NR).enumerate() {
+        let (wide, step) = isa.panel();
+        let mut me = Self { k, n, isa, wide, data: Vec::new() };
+        let panels = me.panels();
+        me.data = vec![0.0f32; panels.checked_sub(1).map_or(0, |last| (last * wide + me.width(last)) * k)];
+        for p in 0..panels {
+            let (j0, cols, width) = (p * wide, wide.min(n - p * wide), me.width(p));
+            let panel = &mut me.data[p * k * wide..][..k * width];
+            for (kk, row) in panel.chunks_exact_mut(width).enumerate() {
                 row[..cols].copy_from_slice(&w[kk * n + j0..kk * n + j0 + cols]);
             }
         }
-        Self { k, n, data }
+        debug_assert!((0..panels).all(|p| me.width(p) % step == 0));
+        me
     }
 
     pub fn dims(&self) -> [usize; 2] {
         [self.k, self.n]
     }
 
-    fn panel(&self, p: usize) -> &[f32] {
-        &self.data[p * self.k * NR..(p + 1) * self.k * NR]
+    fn panels(&self) -> usize {
+        self.n.div_ceil(self.wide)
+    }
+
+    /// Values per row of panel `p`.
+    fn width(&self, p: usize) -> usize {
+        let (wide, step) = self.isa.panel();
+        wide.min((self.n - p * wide).next_multiple_of(step))
+    }
+
+    /// Rows `k0..k0 + kc` of panel `p`, and its width.
+    fn panel(&self, p: usize, k0: usize, kc: usize) -> (&[f32], usize) {
+        let width = self.width(p);
+        (&self.data[p * self.k * self.wide + k0 * width..][..kc * width], width)
     }
 }
 
@@ -87,14 +147,13 @@ impl PackedWeight {
 /// rows when there are few columns.
 pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>]) {
     let (k, n) = (w.k, w.n);
-    assert!(supported(), "packed matmul on a machine without its instructions");
     assert_eq!(a.len(), m * k, "input size");
     assert_eq!(c.len(), m * n, "output size");
     if k == 0 {
         c.fill(MaybeUninit::new(0.0));
         return;
     }
-    let panels = n.div_ceil(NR);
+    let panels = w.panels();
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
         use rayon::prelude::*;
@@ -121,7 +180,9 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
             }
         }
     }
-    block(a, m, w, c, 0..panels, true)
+    // Packing a block of rows pays for itself over several panels; over one or two (attention's
+    // `[S, d]` values) it cost as much as the products.
+    block(a, m, w, c, 0..panels, panels >= 4)
 }
 
 /// Columns `panels` of `c = a · w`: for each slice of depth and block of rows (which stay in
@@ -140,23 +201,23 @@ fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>], pane
                 pack_tiles(&a[i0 * k..], k, mc, k0, kc, &mut tiles);
             }
             for p in panels.clone() {
-                let cols = NR.min(n - p * NR);
-                let panel = &w.panel(p)[k0 * NR..(k0 + kc) * NR];
+                let cols = w.wide.min(n - p * w.wide);
+                let (panel, width) = w.panel(p, k0, kc);
                 for t in 0..mc.div_ceil(MR) {
                     let (row, rows) = (i0 + t * MR, MR.min(mc - t * MR));
                     let (input, lda) = if pack { (&tiles[t * MR * kc..], 0) } else { (&a[row * k + k0..], k) };
-                    let out = &mut c[row * n + p * NR..];
+                    let out = &mut c[row * n + p * w.wide..];
                     assert!(input.len() >= if pack { MR * kc } else { (rows - 1) * k + kc });
                     assert!(out.len() >= (rows - 1) * n + cols);
-                    let args = kernel::Args { a: input.as_ptr(), lda, b: panel.as_ptr(), kc, c: out.as_mut_ptr().cast(), ldc: n, cols, first: k0 == 0 };
-                    // SAFETY: the panel holds kc steps of NR values, `input` holds the tile's
-                    // `rows` rows of `kc` values (packed, or `k` apart) and `out` its rows of
-                    // `cols` values `n` apart (both checked).
+                    let args = kernel::Args { a: input.as_ptr(), lda, b: panel.as_ptr(), width, kc, c: out.as_mut_ptr().cast(), ldc: n, cols, first: k0 == 0 };
+                    // SAFETY: the panel holds kc steps of `width` values (as `w.isa` packs
+                    // them), `input` holds the tile's `rows` rows of `kc` values (packed, or `k`
+                    // apart) and `out` its rows of `cols` values `n` apart (both checked).
                     unsafe {
                         if pack {
-                            kernel::tile::<true>(rows, args)
+                            kernel::tile::<true>(w.isa, rows, args)
                         } else {
-                            kernel::tile::<false>(rows, args)
+                            kernel::tile::<false>(w.isa, rows, args)
                         }
                     }
                 }
@@ -207,13 +268,17 @@ impl SharedOut {
 }
 
 mod kernel {
+    use super::Isa;
+
     /// One micro-tile: `R` rows of the input `a` (a packed tile, or rows `lda` apart) times the
-    /// panel slice `b`, over `kc` steps, stored into (`first`) or added to `cols` columns of `c`.
+    /// panel slice `b` (`width` values a step), over `kc` steps, stored into (`first`) or added
+    /// to `cols` columns of `c`.
     #[derive(Clone, Copy)]
     pub struct Args {
         pub a: *const f32,
         pub lda: usize,
         pub b: *const f32,
+        pub width: usize,
         pub kc: usize,
         pub c: *mut f32,
         pub ldc: usize,
@@ -221,28 +286,42 @@ mod kernel {
         pub first: bool,
     }
 
-    /// Write an accumulated row (`NR` values in `acc`) to the output row.
+    /// Write an accumulated row (`acc`, at least `cols` values) to the output row.
+    #[allow(dead_code)]
     #[inline(always)]
-    unsafe fn store_row(acc: &[f32; super::NR], row: *mut f32, cols: usize, first: bool) {
+    unsafe fn store_row(acc: &[f32], row: *mut f32, cols: usize, first: bool) {
         for (j, v) in acc.iter().enumerate().take(cols) {
             unsafe { *row.add(j) = if first { *v } else { *row.add(j) + *v } };
         }
     }
 
-    /// The kernel for a tile of `rows` rows, packed (`PACKED`) or read in place.
+    /// The kernel for a tile of `rows` rows, packed (`PACKED`) or read in place, with the
+    /// instructions its weight was packed for.
     ///
     /// # Safety
-    /// As [`run`].
-    pub unsafe fn tile<const PACKED: bool>(rows: usize, args: Args) {
+    /// As [`run`], and the machine has `isa`'s instructions.
+    pub unsafe fn tile<const PACKED: bool>(isa: Isa, rows: usize, args: Args) {
+        macro_rules! rows {
+            ($f:ident $(, $v:literal)?) => {
+                match rows {
+                    1 => $f::<1, $($v,)? PACKED>(args),
+                    2 => $f::<2, $($v,)? PACKED>(args),
+                    3 => $f::<3, $($v,)? PACKED>(args),
+                    4 if super::MR >= 4 => $f::<4, $($v,)? PACKED>(args),
+                    5 if super::MR >= 5 => $f::<5, $($v,)? PACKED>(args),
+                    6 if super::MR >= 6 => $f::<6, $($v,)? PACKED>(args),
+                    _ => unreachable!("a tile has at most MR rows"),
+                }
+            };
+        }
         unsafe {
-            match rows {
-                1 => run::<1, PACKED>(args),
-                2 => run::<2, PACKED>(args),
-                3 => run::<3, PACKED>(args),
-                4 if super::MR >= 4 => run::<4, PACKED>(args),
-                5 if super::MR >= 5 => run::<5, PACKED>(args),
-                6 if super::MR >= 6 => run::<6, PACKED>(args),
-                _ => unreachable!("a tile has at most MR rows"),
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 if args.width == 32 => rows!(avx512, 2),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => rows!(avx512, 1),
+                #[allow(unreachable_patterns)]
+                _ => rows!(run),
             }
         }
     }
@@ -254,13 +333,57 @@ mod kernel {
     }
 
     #[cfg(target_arch = "x86_64")]
-    pub unsafe fn run<const R: usize, const PACKED: bool>(args: Args) {
+    unsafe fn run<const R: usize, const PACKED: bool>(args: Args) {
         unsafe { fma::<R, PACKED>(args) }
+    }
+
+    /// `R` rows times `V` 16-wide columns: with six rows and two columns, twelve accumulators
+    /// of the 32 registers, the panel's two loads shared by six fused multiply-adds each.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512<const R: usize, const V: usize, const PACKED: bool>(Args { a, lda, b, width, kc, c, ldc, cols, first }: Args) {
+        use std::arch::x86_64::*;
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
+            // As in `fma`: short tiles alternate between two sets against FMA latency.
+            let mut odd = [[_mm512_setzero_ps(); V]; R];
+            let step = |kk: usize, acc: &mut [[__m512; V]; R]| {
+                let bv: [__m512; V] = core::array::from_fn(|v| _mm512_loadu_ps(b.add(kk * width + 16 * v)));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = _mm512_set1_ps(*a.add(at::<PACKED>(r, kk, lda)));
+                    for (acc, bv) in acc.iter_mut().zip(&bv) {
+                        *acc = _mm512_fmadd_ps(av, *bv, *acc);
+                    }
+                }
+            };
+            let mut kk = 0;
+            while kk < kc {
+                step(kk, &mut acc);
+                if R * V <= 4 && kk + 1 < kc {
+                    step(kk + 1, &mut odd);
+                    kk += 1;
+                }
+                kk += 1;
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let row = c.add(r * ldc);
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    if R * V <= 4 {
+                        *acc = _mm512_add_ps(*acc, odd[r][v]);
+                    }
+                    let lanes = cols.saturating_sub(16 * v).min(16);
+                    let mask = ((1u32 << lanes) - 1) as __mmask16;
+                    let out = row.add(16 * v);
+                    let sum = if first { *acc } else { _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), *acc) };
+                    _mm512_mask_storeu_ps(out, mask, sum);
+                }
+            }
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn fma<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first }: Args) {
+    unsafe fn fma<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first, .. }: Args) {
         use super::NR;
         use std::arch::x86_64::*;
         unsafe {
@@ -313,7 +436,7 @@ mod kernel {
     }
 
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    pub unsafe fn run<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first }: Args) {
+    unsafe fn run<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first, .. }: Args) {
         use super::NR;
         use core::arch::wasm32::*;
         const V: usize = NR / 4;
@@ -365,7 +488,7 @@ mod kernel {
     }
 
     #[cfg(not(any(target_arch = "x86_64", all(target_family = "wasm", target_feature = "simd128"))))]
-    pub unsafe fn run<const R: usize, const PACKED: bool>(_: Args) {
+    unsafe fn run<const R: usize, const PACKED: bool>(_: Args) {
         unreachable!("`supported()` is false here")
     }
 }
@@ -376,30 +499,43 @@ mod tests {
 
     /// Against a plain triple loop, on shapes that leave partial tiles, panels and depth slices:
     /// `matmul` (with several threads, split by columns or by rows) and either input layout.
+    /// Every instruction set this machine runs (so AVX2 is tested on an AVX-512 machine too).
+    fn isas() -> Vec<Isa> {
+        #[cfg(target_arch = "x86_64")]
+        return [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .filter(|isa| match isa {
+                Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
+                Isa::Avx2 => std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
+            })
+            .collect();
+        #[allow(unreachable_code)]
+        Isa::detect().into_iter().collect()
+    }
+
     #[test]
     fn matches_a_plain_product_on_ragged_shapes() {
-        if !supported() {
-            return;
-        }
-        for (m, k, n) in [(1, 1, 1), (7, 300, 17), (97, 512, 40), (200, 257, 33), (13, 97, 97), (37, 300, 200), (700, 1600, 3)] {
-            let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
-            let weight: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0).collect();
-            let w = PackedWeight::new(&weight, k, n);
-            let ways: [(&str, &dyn Fn(&mut [MaybeUninit<f32>])); 3] = [
-                ("matmul", &|c| matmul(&a, m, &w, c)),
-                ("packed", &|c| block(&a, m, &w, c, 0..n.div_ceil(NR), true)),
-                ("in place", &|c| block(&a, m, &w, c, 0..n.div_ceil(NR), false)),
-            ];
-            for (way, product) in ways {
-                let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
-                product(&mut c);
-                // SAFETY: every way writes every element.
-                let c: Vec<f32> = c.into_iter().map(|v| unsafe { v.assume_init() }).collect();
-                for i in 0..m {
-                    for j in 0..n {
-                        let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * weight[kk * n + j] as f64).sum();
-                        let got = c[i * n + j] as f64;
-                        assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{way} {m}x{k}x{n} at ({i}, {j}): {got} vs {want}");
+        for isa in isas() {
+            for (m, k, n) in [(1, 1, 1), (7, 300, 17), (97, 512, 40), (200, 257, 33), (13, 97, 97), (37, 300, 200), (700, 1600, 3), (5, 20, 48)] {
+                let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
+                let weight: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 44.0).collect();
+                let w = PackedWeight::for_isa(&weight, k, n, isa);
+                let ways: [(&str, &dyn Fn(&mut [MaybeUninit<f32>])); 3] = [
+                    ("matmul", &|c| matmul(&a, m, &w, c)),
+                    ("packed", &|c| block(&a, m, &w, c, 0..w.panels(), true)),
+                    ("in place", &|c| block(&a, m, &w, c, 0..w.panels(), false)),
+                ];
+                for (way, product) in ways {
+                    let mut c = vec![MaybeUninit::new(f32::NAN); m * n];
+                    product(&mut c);
+                    // SAFETY: every way writes every element.
+                    let c: Vec<f32> = c.into_iter().map(|v| unsafe { v.assume_init() }).collect();
+                    for i in 0..m {
+                        for j in 0..n {
+                            let want: f64 = (0..k).map(|kk| a[i * k + kk] as f64 * weight[kk * n + j] as f64).sum();
+                            let got = c[i * n + j] as f64;
+                            assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{isa:?} {way} {m}x{k}x{n} at ({i}, {j}): {got} vs {want}");
+                        }
                     }
                 }
             }
