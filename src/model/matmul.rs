@@ -383,7 +383,7 @@ mod kernel {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn fma<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first, .. }: Args) {
+    unsafe fn fma<const R: usize, const PACKED: bool>(Args { a, lda, b, width, kc, c, ldc, cols, first }: Args) {
         use super::NR;
         use std::arch::x86_64::*;
         unsafe {
@@ -392,8 +392,8 @@ mod kernel {
             // odd steps of depth go to a second set, added at the end.
             let mut odd = [[_mm256_setzero_ps(); 2]; R];
             let step = |kk: usize, acc: &mut [[__m256; 2]; R]| {
-                let b0 = _mm256_loadu_ps(b.add(kk * NR));
-                let b1 = _mm256_loadu_ps(b.add(kk * NR + 8));
+                let b0 = _mm256_loadu_ps(b.add(kk * width));
+                let b1 = _mm256_loadu_ps(b.add(kk * width + 8));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = _mm256_broadcast_ss(&*a.add(at::<PACKED>(r, kk, lda)));
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
@@ -436,7 +436,7 @@ mod kernel {
     }
 
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-    unsafe fn run<const R: usize, const PACKED: bool>(Args { a, lda, b, kc, c, ldc, cols, first, .. }: Args) {
+    unsafe fn run<const R: usize, const PACKED: bool>(Args { a, lda, b, width, kc, c, ldc, cols, first }: Args) {
         use super::NR;
         use core::arch::wasm32::*;
         const V: usize = NR / 4;
@@ -447,7 +447,7 @@ mod kernel {
             let mut odd = [f32x4_splat(0.0); V];
             let mut kk = 0;
             while kk < kc {
-                let bv = panel_row::<V>(b.add(kk * NR));
+                let bv = panel_row::<V>(b.add(kk * width));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = v128_load32_splat(a.add(at::<PACKED>(r, kk, lda)) as *const u32);
                     for (acc, bv) in acc.iter_mut().zip(&bv) {
@@ -455,7 +455,7 @@ mod kernel {
                     }
                 }
                 if R == 1 && kk + 1 < kc {
-                    let bv = panel_row::<V>(b.add((kk + 1) * NR));
+                    let bv = panel_row::<V>(b.add((kk + 1) * width));
                     let av = v128_load32_splat(a.add(at::<PACKED>(0, kk + 1, lda)) as *const u32);
                     for (odd, bv) in odd.iter_mut().zip(&bv) {
                         *odd = super::madd(av, *bv, *odd);
