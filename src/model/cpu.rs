@@ -18,6 +18,8 @@
 //!   the transpose folded in ([`residual_rms_norm_over_positions`]): burn's ops make seven
 //!   passes and allocations of it, single-threaded, and a copy of the transposed view after.
 
+use std::mem::MaybeUninit;
+
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use super::layers::{Linear, Rotary};
@@ -66,23 +68,31 @@ pub fn linear<const D: usize>(x: &Tensor<D>, layer: &Linear) -> Option<Tensor<D>
     Some(Tensor::from_data(TensorData::new(out, dims), &x.device()))
 }
 
-/// `rms_norm(h + f)` over the last axis, both `[B, S, C]`, one row at a time; `None` unless both
-/// are plain flex f32 tensors.
+/// `rms_norm(h + f)` over the last axis, both `[B, S, C]`, one row at a time (a block of rows
+/// per thread, outside a row shard); `None` unless both are plain flex f32 tensors.
 pub fn residual_rms_norm(h: &Tensor<3>, f: &Tensor<3>, eps: f64) -> Option<Tensor<3>> {
     let dims = h.dims();
     if f.dims() != dims {
         return None;
     }
-    let (h_values, f) = (flex_f32(h)?, flex_f32(f)?);
-    let mut v = h_values.as_slice::<f32>()?.to_vec();
-    for (row, f) in v.chunks_exact_mut(dims[2]).zip(f.as_slice::<f32>()?.chunks_exact(dims[2])) {
-        for (x, f) in row.iter_mut().zip(f) {
-            *x += f;
+    let (h_values, f_values) = (flex_f32(h)?, flex_f32(f)?);
+    let (h_rows, f_rows, c) = (h_values.as_slice::<f32>()?, f_values.as_slice::<f32>()?, dims[2]);
+    let mut out = Vec::with_capacity(h_rows.len());
+    by_rows(&mut out.spare_capacity_mut()[..h_rows.len()], c, |first, block| {
+        let rows = first * c..first * c + block.len();
+        for ((h, f), out) in h_rows[rows.clone()].chunks_exact(c).zip(f_rows[rows].chunks_exact(c)).zip(block.chunks_exact_mut(c)) {
+            for ((o, h), f) in out.iter_mut().zip(h).zip(f) {
+                o.write(h + f);
+            }
+            // SAFETY: every element of the row was just written.
+            let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), c, eps);
+            row.iter_mut().for_each(|x| *x *= scale);
         }
-        let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), row.len(), eps);
-        row.iter_mut().for_each(|x| *x *= scale);
-    }
-    Some(Tensor::from_data(TensorData::new(v, dims), &h.device()))
+    });
+    // SAFETY: the blocks wrote every row.
+    unsafe { out.set_len(h_rows.len()) };
+    Some(Tensor::from_data(TensorData::new(out, dims), &h.device()))
 }
 
 /// The token-mixing block's norm: `f` is `[B, C, S]`, the MLP's output on the transposed
@@ -138,28 +148,34 @@ pub fn swiglu(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
     let [b, s, w] = gate_up.dims();
     let inter = w / 2;
     let src = primitive.as_slice::<f32>()?;
-    let mut out = vec![0.0f32; b * s * inter];
-    gate_rows_threaded(src, &mut out, inter);
+    let mut out = Vec::with_capacity(b * s * inter);
+    gate_rows_threaded(src, &mut out.spare_capacity_mut()[..b * s * inter], inter);
+    // SAFETY: the gate wrote every element (no zeroing pass first, on one thread).
+    unsafe { out.set_len(b * s * inter) };
     Some(Tensor::from_data(TensorData::new(out, [b, s, inter]), &gate_up.device()))
 }
 
-/// [`gate_rows`] over one block of rows per rayon thread when there are several threads, this
-/// is not inside a row shard, and the work is worth the hand-off.
-fn gate_rows_threaded(src: &[f32], out: &mut [f32], inter: usize) {
+/// [`gate_rows`] a block of rows at a time ([`by_rows`]).
+fn gate_rows_threaded(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
+    by_rows(out, inter, |first, block| gate_rows(&src[first * 2 * inter..][..2 * block.len()], block, inter));
+}
+
+/// `f(first_row, block)` over `out`'s rows (`width` wide): one block of rows per rayon thread
+/// when there are several, this is not inside a row shard and the work is worth the hand-off;
+/// else one call for all.
+fn by_rows(out: &mut [MaybeUninit<f32>], width: usize, f: impl Fn(usize, &mut [MaybeUninit<f32>]) + Sync) {
+    debug_assert_eq!(out.len() % width, 0, "whole rows");
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
         use rayon::prelude::*;
         let threads = super::threads::available();
-        let rows = out.len() / inter;
+        let rows = out.len() / width;
         if threads > 1 && out.len() >= 1 << 15 && rows >= threads {
             let per = rows.div_ceil(threads);
-            return out
-                .par_chunks_mut(per * inter)
-                .zip(src.par_chunks(per * 2 * inter))
-                .for_each(|(out, src)| gate_rows(src, out, inter));
+            return out.par_chunks_mut(per * width).enumerate().for_each(|(i, block)| f(i * per, block));
         }
     }
-    gate_rows(src, out, inter)
+    f(0, out)
 }
 
 /// The same under autodiff (the trainer's cycle with gradient), where burn records `silu` as a
@@ -210,8 +226,9 @@ fn silu_and_slope_generic(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
     }
 }
 
-/// Each row of `src` is `[gate | up]`; the matching row of `out` gets `silu(gate) * up`.
-fn gate_rows(src: &[f32], out: &mut [f32], inter: usize) {
+/// Each row of `src` is `[gate | up]`; the matching row of `out` gets `silu(gate) * up` (every
+/// element written).
+fn gate_rows(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
     if inter % 4 == 0 {
         return gate_rows_simd128(src, out, inter);
@@ -226,16 +243,16 @@ fn gate_rows(src: &[f32], out: &mut [f32], inter: usize) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gate_rows_avx2(src: &[f32], out: &mut [f32], inter: usize) {
+unsafe fn gate_rows_avx2(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     gate_rows_generic(src, out, inter)
 }
 
 #[inline(always)]
-fn gate_rows_generic(src: &[f32], out: &mut [f32], inter: usize) {
+fn gate_rows_generic(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     for (row, o) in src.chunks_exact(2 * inter).zip(out.chunks_exact_mut(inter)) {
         let (gate, up) = row.split_at(inter);
         for ((o, &g), &u) in o.iter_mut().zip(gate).zip(up) {
-            *o = g / (1.0 + exp(-g)) * u;
+            o.write(g / (1.0 + exp(-g)) * u);
         }
     }
 }
@@ -244,7 +261,7 @@ fn gate_rows_generic(src: &[f32], out: &mut [f32], inter: usize) {
 /// compiler vectorises the generic loop too, but only explicit code gets relaxed SIMD's fused
 /// multiply-add in the relaxed build.
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
-fn gate_rows_simd128(src: &[f32], out: &mut [f32], inter: usize) {
+fn gate_rows_simd128(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     use core::arch::wasm32::*;
     for (row, o) in src.chunks_exact(2 * inter).zip(out.chunks_exact_mut(inter)) {
         let (gate, up) = row.split_at(inter);
@@ -476,6 +493,16 @@ fn softmax_rows_generic(x: &mut [f32], width: usize) {
 mod tests {
     use super::*;
 
+    fn uninit(n: usize) -> Vec<MaybeUninit<f32>> {
+        vec![MaybeUninit::new(f32::NAN); n]
+    }
+
+    /// The values of a buffer that the code under test was to write in full (NaN-filled before).
+    fn written(v: Vec<MaybeUninit<f32>>) -> Vec<f32> {
+        // SAFETY: `uninit` initialised every element.
+        v.into_iter().map(|x| unsafe { x.assume_init() }).collect()
+    }
+
     #[test]
     fn exp_matches_std_to_a_few_ulp_over_the_whole_range() {
         let mut worst = 0.0f64;
@@ -510,10 +537,10 @@ mod tests {
         // Large enough for one block per thread of the global pool (two on a 2-core machine).
         let (rows, inter) = (97, 512);
         let src: Vec<f32> = (0..rows * 2 * inter).map(|i| ((i * 7919) % 400) as f32 / 20.0 - 10.0).collect();
-        let (mut one, mut split) = (vec![0.0; rows * inter], vec![0.0; rows * inter]);
+        let (mut one, mut split) = (uninit(rows * inter), uninit(rows * inter));
         gate_rows(&src, &mut one, inter);
         gate_rows_threaded(&src, &mut split, inter);
-        assert_eq!(one, split);
+        assert_eq!(written(one), written(split));
     }
 
     #[test]
@@ -590,9 +617,9 @@ mod tests {
     fn gated_rows_equal_silu_times_up() {
         let inter = 37;
         let src: Vec<f32> = (0..3 * 2 * inter).map(|i| ((i * 7919) % 200) as f32 / 10.0 - 10.0).collect();
-        let mut out = vec![0.0; 3 * inter];
+        let mut out = uninit(3 * inter);
         gate_rows(&src, &mut out, inter);
-        for (r, o) in out.chunks(inter).enumerate() {
+        for (r, o) in written(out).chunks(inter).enumerate() {
             for (j, &v) in o.iter().enumerate() {
                 let (g, u) = (src[r * 2 * inter + j] as f64, src[r * 2 * inter + inter + j] as f64);
                 let want = g / (1.0 + (-g).exp()) * u;
