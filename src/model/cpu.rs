@@ -234,10 +234,22 @@ fn gate_rows(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
         return gate_rows_simd128(src, out, inter);
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features `gate_rows_avx2` is compiled for.
-        return unsafe { gate_rows_avx2(src, out, inter) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the features `gate_rows_avx512` is compiled for.
+            return unsafe { gate_rows_avx512(src, out, inter) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features `gate_rows_avx2` is compiled for.
+            return unsafe { gate_rows_avx2(src, out, inter) };
+        }
     }
+    gate_rows_generic(src, out, inter)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gate_rows_avx512(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     gate_rows_generic(src, out, inter)
 }
 
@@ -432,10 +444,22 @@ fn pack(x: &[f32], out: &mut [f32], rotary: Option<(&[f32], &[f32])>, scale: f32
 /// Softmax of each `width`-long row in place.
 fn softmax_rows(x: &mut [f32], width: usize) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features `softmax_rows_avx2` is compiled for.
-        return unsafe { softmax_rows_avx2(x, width) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the features `softmax_rows_avx512` is compiled for.
+            return unsafe { softmax_rows_avx512(x, width) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features `softmax_rows_avx2` is compiled for.
+            return unsafe { softmax_rows_avx2(x, width) };
+        }
     }
+    softmax_rows_generic(x, width)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax_rows_avx512(x: &mut [f32], width: usize) {
     softmax_rows_generic(x, width)
 }
 
@@ -461,7 +485,7 @@ fn exp_or_zero(x: f32) -> f32 {
 /// reduction by itself, and one lane at a time would not vectorise.
 #[inline(always)]
 fn softmax_rows_generic(x: &mut [f32], width: usize) {
-    const LANES: usize = 8;
+    const LANES: usize = 16;
     for row in x.chunks_exact_mut(width) {
         let mut lanes = [f32::NEG_INFINITY; LANES];
         let mut chunks = row.chunks_exact(LANES);
