@@ -481,7 +481,7 @@ fn exp_or_zero(x: f32) -> f32 {
     if x < -75.0 { 0.0 } else { e }
 }
 
-/// Eight running lanes for the maximum and the sum: the compiler may not reorder a float
+/// Sixteen running lanes for the maximum and the sum: the compiler may not reorder a float
 /// reduction by itself, and one lane at a time would not vectorise.
 #[inline(always)]
 fn softmax_rows_generic(x: &mut [f32], width: usize) {
@@ -595,7 +595,8 @@ mod tests {
     #[test]
     fn residual_norms_equal_burn_ops() {
         let device = Device::flex();
-        let (b, s, c) = (2, 13, 24);
+        // 2 × 97 × 512: rows in a block per thread (past `by_rows`' threshold) on a multi-core machine.
+        let (b, s, c) = (2, 97, 512);
         let values = |seed: usize| (0..b * s * c).map(|i| ((i * seed) % 1000) as f32 / 250.0 - 2.0).collect::<Vec<_>>();
         let h = Tensor::<3>::from_data(TensorData::new(values(7919), [b, s, c]), &device);
         let f = Tensor::<3>::from_data(TensorData::new(values(104_729), [b, s, c]), &device);
@@ -617,10 +618,19 @@ mod tests {
         assert!(residual_rms_norm(&h, &f_t, eps).is_none(), "shapes that differ");
     }
 
+    /// Probabilities far below a row's largest are 0, never subnormal (slow on Intel cores).
+    #[test]
+    fn softmax_rows_give_no_subnormals() {
+        let mut x: Vec<f32> = (0..40).map(|i| -(i as f32) * 3.0).collect();
+        softmax_rows(&mut x, 40);
+        assert!(x.iter().all(|p| *p == 0.0 || p.is_normal()), "{x:?}");
+        assert!(x[..25].iter().all(|p| *p > 0.0) && x[26..].iter().all(|p| *p == 0.0), "{x:?}");
+    }
+
     #[test]
     fn softmax_rows_sum_to_one_and_keep_the_order() {
-        // Widths around the 8 lanes, and a row whose exponentials would overflow without the max.
-        for width in [1, 7, 8, 9, 30] {
+        // Widths around the 16 lanes, and a row whose exponentials would overflow without the max.
+        for width in [1, 7, 15, 16, 17, 40] {
             let offset = |i: usize| if i < width { 0.0 } else { 200.0 };
             let mut x: Vec<f32> = (0..2 * width).map(|i| (i as f32 * 0.37).sin() * 5.0 + offset(i)).collect();
             let before = x.clone();
