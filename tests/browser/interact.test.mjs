@@ -99,6 +99,8 @@ test("maze and ARC grids are edited with the pointer and the keyboard", T, async
 
     await page.selectOption("#task-select", "arc");
     assert.equal(await page.isVisible("#arc-tools"), true);
+    // Picking ARC loads an ARC model; its progress bar moves the grid, so let it finish first.
+    assert.notEqual(await waitForState(page, ["loaded", "ready", "error"]), "error");
     await page.evaluate(() => window.trmApp.setPuzzle("arc", "110\n010\n001"));
     await page.click("#arc-palette .c5");
     await page.click("#tool-fill");
