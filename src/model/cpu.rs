@@ -33,7 +33,42 @@ fn flex_f32<const D: usize>(x: &Tensor<D>) -> Option<burn::backend::flex::FlexTe
         return None;
     }
     let t = x.clone().try_into_primitive::<burn::backend::Flex>().ok()?;
-    Some(if t.is_contiguous() { t } else { t.to_contiguous() })
+    Some(contiguous(t))
+}
+
+/// `t` contiguous. A transposed view `[B, C, S]` of a contiguous `[B, S, C]` (the token-mixing
+/// MLP's input) is copied by [`transposed`], a block of rows per thread: flex copies it on one
+/// thread, with the others waiting.
+fn contiguous(t: burn::backend::flex::FlexTensor) -> burn::backend::flex::FlexTensor {
+    let layout = t.layout();
+    if t.is_contiguous() || layout.num_dims() != 3 || t.dtype() != DType::F32 {
+        return t;
+    }
+    let shape = layout.shape();
+    let [b, c, s] = [shape[0], shape[1], shape[2]];
+    if layout.strides() != [(s * c) as isize, 1, c as isize] {
+        return t.to_contiguous();
+    }
+    let src = &t.storage::<f32>()[layout.start_offset()..][..b * s * c];
+    burn::backend::flex::FlexTensor::from_data(TensorData::new(transposed(src, s, c), [b, c, s]))
+}
+
+/// Matrices `[rows, cols]` one after another in `src`, each transposed to `[cols, rows]`: a
+/// block of output rows per thread.
+fn transposed(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(src.len());
+    by_rows(&mut out.spare_capacity_mut()[..src.len()], rows, |first, block| {
+        for (i, out) in block.chunks_exact_mut(rows).enumerate() {
+            let (matrix, col) = ((first + i) / cols, (first + i) % cols);
+            let src = &src[matrix * rows * cols + col..];
+            for (r, o) in out.iter_mut().enumerate() {
+                o.write(src[r * cols]);
+            }
+        }
+    });
+    // SAFETY: the blocks wrote every row.
+    unsafe { out.set_len(src.len()) };
+    out
 }
 
 /// `x · W` through [`matmul`] against the layer's weight, packed on the first call; `None` for
@@ -98,40 +133,32 @@ pub fn residual_rms_norm(h: &Tensor<3>, f: &Tensor<3>, eps: f64) -> Option<Tenso
 /// The token-mixing block's norm: `f` is `[B, C, S]`, the MLP's output on the transposed
 /// activations, and `rms_norm(hᵀ + f)` is over positions for each channel. Returns it in `h`'s
 /// `[B, S, C]` layout, contiguous: burn's ops would normalise the transposed view and the next
-/// layer copy it back.
+/// layer copy it back. Both passes (the sum and norm in `f`'s layout, a row per channel, then the
+/// transposition back) take a block of rows per thread.
 pub fn residual_rms_norm_over_positions(h: &Tensor<3>, f: &Tensor<3>, eps: f64) -> Option<Tensor<3>> {
     let [b, s, c] = h.dims();
     if f.dims() != [b, c, s] {
         return None;
     }
-    let (h_values, f) = (flex_f32(h)?, flex_f32(f)?);
-    let mut v = h_values.as_slice::<f32>()?.to_vec();
-    let mut sums = vec![0.0f32; c];
-    for (v, f) in v.chunks_exact_mut(s * c).zip(f.as_slice::<f32>()?.chunks_exact(c * s)) {
-        // Eight positions at a time: a whole channel's column of `v` is rows a power-of-two
-        // apart, which a cache keeps only a few of.
-        for pos0 in (0..s).step_by(8) {
-            let positions = pos0..(pos0 + 8).min(s);
-            for (ch, f) in f.chunks_exact(s).enumerate() {
-                for pos in positions.clone() {
-                    v[pos * c + ch] += f[pos];
-                }
+    let (h_values, f_values) = (flex_f32(h)?, flex_f32(f)?);
+    let (h_rows, f_rows) = (h_values.as_slice::<f32>()?, f_values.as_slice::<f32>()?);
+    let mut sum = Vec::with_capacity(f_rows.len());
+    by_rows(&mut sum.spare_capacity_mut()[..f_rows.len()], s, |first, block| {
+        for (i, (out, f)) in block.chunks_exact_mut(s).zip(f_rows[first * s..].chunks_exact(s)).enumerate() {
+            let (matrix, channel) = ((first + i) / c, (first + i) % c);
+            let h = &h_rows[matrix * s * c + channel..];
+            for (pos, (o, f)) in out.iter_mut().zip(f).enumerate() {
+                o.write(h[pos * c] + f);
             }
+            // SAFETY: every element of the row was just written.
+            let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), s, eps);
+            row.iter_mut().for_each(|x| *x *= scale);
         }
-        sums.fill(0.0);
-        for row in v.chunks_exact(c) {
-            for (sum, x) in sums.iter_mut().zip(row) {
-                *sum += x * x;
-            }
-        }
-        sums.iter_mut().for_each(|sum| *sum = inverse_rms(*sum, s, eps));
-        for row in v.chunks_exact_mut(c) {
-            for (x, scale) in row.iter_mut().zip(&sums) {
-                *x *= scale;
-            }
-        }
-    }
-    Some(Tensor::from_data(TensorData::new(v, [b, s, c]), &h.device()))
+    });
+    // SAFETY: the blocks wrote every row.
+    unsafe { sum.set_len(f_rows.len()) };
+    Some(Tensor::from_data(TensorData::new(transposed(&sum, c, s), [b, s, c]), &h.device()))
 }
 
 /// 1 / sqrt(mean + eps) for a sum of `n` squares.
@@ -616,6 +643,19 @@ mod tests {
         );
         assert!(rows < 1e-5 && over_positions < 1e-5, "worst differences: rows {rows}, over positions {over_positions}");
         assert!(residual_rms_norm(&h, &f_t, eps).is_none(), "shapes that differ");
+    }
+
+    /// The token-mixing MLP's input, a transposed view, is copied (a block of rows per thread
+    /// here) into the order flex's own copy gives.
+    #[test]
+    fn transposed_views_copy_in_order() {
+        let (b, s, c) = (2, 97, 512);
+        let x = Tensor::<3>::from_data(TensorData::new((0..b * s * c).map(|i| i as f32).collect::<Vec<_>>(), [b, s, c]), &Device::flex());
+        let view = x.swap_dims(1, 2);
+        let copied = flex_f32(&view).unwrap();
+        assert_eq!(copied.layout().shape().to_vec(), vec![b, c, s]);
+        let want: Vec<f32> = view.into_data().iter::<f32>().collect();
+        assert_eq!(copied.as_slice::<f32>().unwrap(), &want[..]);
     }
 
     /// Probabilities far below a row's largest are 0, never subnormal (slow on Intel cores).
