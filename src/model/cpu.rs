@@ -194,16 +194,20 @@ fn by_rows(out: &mut [MaybeUninit<f32>], width: usize, f: impl Fn(usize, &mut [M
     debug_assert_eq!(out.len() % width, 0, "whole rows");
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
-        use rayon::prelude::*;
         let threads = super::threads::available();
         let rows = out.len() / width;
         if threads > 1 && out.len() >= 1 << 15 && rows >= threads {
             let per = rows.div_ceil(threads);
-            return out.par_chunks_mut(per * width).enumerate().for_each(|(i, block)| f(i * per, block));
+            let (len, out) = (out.len(), super::threads::SharedOut::new(out));
+            return super::threads::for_each(rows.div_ceil(per), |i| {
+                // SAFETY: the blocks are disjoint rows.
+                f(i * per, unsafe { out.range(i * per * width..((i + 1) * per * width).min(len)) })
+            });
         }
     }
     f(0, out)
 }
+
 
 /// The same under autodiff (the trainer's cycle with gradient), where burn records `silu` as a
 /// scalar-`exp` sigmoid forward and a second one in its backward: one vectorised pass computes,

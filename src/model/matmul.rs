@@ -170,20 +170,19 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
     let panels = w.panels();
     #[cfg(any(feature = "flex", feature = "threads"))]
     {
-        use rayon::prelude::*;
         let threads = super::threads::available();
         if threads > 1 && m * k * n >= 1 << 20 {
-            // Work goes out in chunks that threads take as they come free: a thread woken for
-            // this product starts late (in Chromium most of a millisecond), and halves fixed in
-            // advance kept the other waiting for it.
+            // Chunks that threads take as they come free: a thread woken for this product
+            // starts late (in Chromium most of a millisecond), and halves fixed in advance kept
+            // the other waiting for it.
+            let out = super::threads::SharedOut::new(c);
             let rows = m >= 2 * MR * threads;
             if panels >= 8 * threads || (!rows && panels >= 2 * threads) {
                 // Chunks of a few panels (a column block each).
                 let per = (panels / (8 * threads)).max(1);
-                let out = SharedOut(c.as_mut_ptr(), c.len());
-                return (0..panels.div_ceil(per)).into_par_iter().for_each(|chunk| {
+                return super::threads::for_each(panels.div_ceil(per), |chunk| {
                     // SAFETY: every chunk writes only the columns of its own panels.
-                    let c = unsafe { out.slice() };
+                    let c = unsafe { out.range(0..m * n) };
                     block(a, m, w, c, chunk * per..((chunk + 1) * per).min(panels), false);
                 });
             }
@@ -192,10 +191,12 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
                 // five while the other did four. Blocks of rows instead, each packed once as on
                 // one thread.
                 let per = m.div_ceil(8 * threads).next_multiple_of(MR);
-                return c
-                    .par_chunks_mut(per * n)
-                    .zip(a.par_chunks(per * k))
-                    .for_each(|(c, a)| block(a, c.len() / n, w, c, 0..panels, panels >= 4 && w.isa.packs_rows()));
+                return super::threads::for_each(m.div_ceil(per), |chunk| {
+                    let rows = chunk * per..((chunk + 1) * per).min(m);
+                    // SAFETY: every chunk writes only its own rows.
+                    let c = unsafe { out.range(rows.start * n..rows.end * n) };
+                    block(&a[rows.start * k..rows.end * k], rows.len(), w, c, 0..panels, panels >= 4 && w.isa.packs_rows());
+                });
             }
         }
     }
@@ -269,22 +270,6 @@ pub(crate) fn madd(a: core::arch::wasm32::v128, b: core::arch::wasm32::v128, c: 
     return f32x4_relaxed_madd(a, b, c);
     #[cfg(not(target_feature = "relaxed-simd"))]
     f32x4_add(f32x4_mul(a, b), c)
-}
-
-/// The output shared by threads that write disjoint columns of it.
-#[cfg(any(feature = "flex", feature = "threads"))]
-#[derive(Clone, Copy)]
-struct SharedOut(*mut MaybeUninit<f32>, usize);
-#[cfg(any(feature = "flex", feature = "threads"))]
-unsafe impl Send for SharedOut {}
-#[cfg(any(feature = "flex", feature = "threads"))]
-unsafe impl Sync for SharedOut {}
-#[cfg(any(feature = "flex", feature = "threads"))]
-impl SharedOut {
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn slice(&self) -> &mut [MaybeUninit<f32>] {
-        unsafe { std::slice::from_raw_parts_mut(self.0, self.1) }
-    }
 }
 
 mod kernel {
