@@ -35,7 +35,7 @@ const FIXTURES = [
   ["sudoku-mlp-h64", "sudoku", 2],
   ["maze-att-h64", "maze", 3, 1],
   ["arc-att-learned-h64", "arc", 3, 1],
-  ["arc-att-emb96-h64", "arc", 2],
+  ["arc-att-emb96-h64", "arc", 2, 1],
 ];
 
 // [run name, task, puzzle args, passes the browser tests compare, backends they run]: the page's
