@@ -14,9 +14,10 @@
 //!   small gemm calls with a scalar `expf`, and the burn ops around it (rotate-half, head split
 //!   and merge) each copy the tensor.
 //! - The post-norm block's `rms_norm(h + f)` in one pass over rows ([`residual_rms_norm`]), and
-//!   for the token-mixing MLP, whose output is transposed and normalised over positions, with
-//!   the transpose folded in ([`residual_rms_norm_over_positions`]): burn's ops make seven
-//!   passes and allocations of it, single-threaded, and a copy of the transposed view after.
+//!   for the token-mixing MLP, whose output is transposed and normalised over positions, in
+//!   two ([`residual_rms_norm_over_positions`]: the sum and norm, then the transposition back):
+//!   burn's ops make seven passes and allocations of it, single-threaded, and a copy of the
+//!   transposed view after.
 
 use std::mem::MaybeUninit;
 
