@@ -117,13 +117,7 @@ pub fn residual_rms_norm(h: &Tensor<3>, f: &Tensor<3>, eps: f64) -> Option<Tenso
     by_rows(&mut out.spare_capacity_mut()[..h_rows.len()], c, |first, block| {
         let rows = first * c..first * c + block.len();
         for ((h, f), out) in h_rows[rows.clone()].chunks_exact(c).zip(f_rows[rows].chunks_exact(c)).zip(block.chunks_exact_mut(c)) {
-            for ((o, h), f) in out.iter_mut().zip(h).zip(f) {
-                o.write(h + f);
-            }
-            // SAFETY: every element of the row was just written.
-            let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
-            let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), c, eps);
-            row.iter_mut().for_each(|x| *x *= scale);
+            write_normalised(out, |j| h[j] + f[j], eps);
         }
     });
     // SAFETY: the blocks wrote every row.
@@ -148,18 +142,24 @@ pub fn residual_rms_norm_over_positions(h: &Tensor<3>, f: &Tensor<3>, eps: f64) 
         for (i, (out, f)) in block.chunks_exact_mut(s).zip(f_rows[first * s..].chunks_exact(s)).enumerate() {
             let (matrix, channel) = ((first + i) / c, (first + i) % c);
             let h = &h_rows[matrix * s * c + channel..];
-            for (pos, (o, f)) in out.iter_mut().zip(f).enumerate() {
-                o.write(h[pos * c] + f);
-            }
-            // SAFETY: every element of the row was just written.
-            let row = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
-            let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), s, eps);
-            row.iter_mut().for_each(|x| *x *= scale);
+            write_normalised(out, |pos| h[pos * c] + f[pos], eps);
         }
     });
     // SAFETY: the blocks wrote every row.
     unsafe { sum.set_len(f_rows.len()) };
     Some(Tensor::from_data(TensorData::new(transposed(&sum, c, s), [b, s, c]), &h.device()))
+}
+
+/// Element j of `row` set to `value(j)`, then the row scaled to a root mean square of 1 (RMSNorm
+/// without a weight).
+fn write_normalised(row: &mut [MaybeUninit<f32>], value: impl Fn(usize) -> f32, eps: f64) {
+    for (j, o) in row.iter_mut().enumerate() {
+        o.write(value(j));
+    }
+    // SAFETY: every element of the row was just written.
+    let row = unsafe { &mut *(row as *mut [MaybeUninit<f32>] as *mut [f32]) };
+    let scale = inverse_rms(row.iter().map(|x| x * x).sum::<f32>(), row.len(), eps);
+    row.iter_mut().for_each(|x| *x *= scale);
 }
 
 /// 1 / sqrt(mean + eps) for a sum of `n` squares.
@@ -208,7 +208,6 @@ fn by_rows(out: &mut [MaybeUninit<f32>], width: usize, f: impl Fn(usize, &mut [M
     }
     f(0, out)
 }
-
 
 /// The same under autodiff (the trainer's cycle with gradient), where burn records `silu` as a
 /// scalar-`exp` sigmoid forward and a second one in its backward: one vectorised pass computes,
