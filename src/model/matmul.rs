@@ -109,7 +109,6 @@ pub struct PackedWeight {
     k: usize,
     n: usize,
     isa: Isa,
-    wide: usize,
     data: Vec<f32>,
 }
 
@@ -120,8 +119,8 @@ impl PackedWeight {
 
     fn for_isa(w: &[f32], k: usize, n: usize, isa: Isa) -> Self {
         assert_eq!(w.len(), k * n, "weight size");
-        let wide = isa.panel().0;
-        let mut me = Self { k, n, isa, wide, data: Vec::new() };
+        let mut me = Self { k, n, isa, data: Vec::new() };
+        let wide = me.wide();
         let panels = me.panels();
         me.data = vec![0.0f32; panels.checked_sub(1).map_or(0, |last| (last * wide + me.width(last)) * k)];
         for p in 0..panels {
@@ -139,7 +138,12 @@ impl PackedWeight {
     }
 
     fn panels(&self) -> usize {
-        self.n.div_ceil(self.wide)
+        self.n.div_ceil(self.wide())
+    }
+
+    /// Columns of every panel but the last.
+    fn wide(&self) -> usize {
+        self.isa.panel().0
     }
 
     /// Values per row of panel `p`.
@@ -148,10 +152,18 @@ impl PackedWeight {
         wide.min((self.n - p * wide).next_multiple_of(step))
     }
 
+    /// Whether a thread that takes all the panels packs its block of rows first. Packing pays
+    /// for itself over several panels; over one or two (attention's `[S, d]` values) it cost as
+    /// much as the products. The AVX-512 kernel reads rows in place faster than it packs them
+    /// (a Sudoku-MLP step 210 → 201 ms, batch 16 3,780 → 3,660).
+    fn packs_rows(&self) -> bool {
+        self.panels() >= 4 && self.isa.packs_rows()
+    }
+
     /// Rows `k0..k0 + kc` of panel `p`, and its width.
     fn panel(&self, p: usize, k0: usize, kc: usize) -> (&[f32], usize) {
         let width = self.width(p);
-        (&self.data[p * self.k * self.wide + k0 * width..][..kc * width], width)
+        (&self.data[p * self.k * self.wide() + k0 * width..][..kc * width], width)
     }
 }
 
@@ -195,15 +207,12 @@ pub fn matmul(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>])
                     let rows = chunk * per..((chunk + 1) * per).min(m);
                     // SAFETY: every chunk writes only its own rows.
                     let c = unsafe { out.range(rows.start * n..rows.end * n) };
-                    block(&a[rows.start * k..rows.end * k], rows.len(), w, c, 0..panels, panels >= 4 && w.isa.packs_rows());
+                    block(&a[rows.start * k..rows.end * k], rows.len(), w, c, 0..panels, w.packs_rows());
                 });
             }
         }
     }
-    // Packing a block of rows pays for itself over several panels; over one or two (attention's
-    // `[S, d]` values) it cost as much as the products. The AVX-512 kernel reads rows in place
-    // faster than it packs them (a Sudoku-MLP step 210 → 201 ms, batch 16 3,780 → 3,660).
-    block(a, m, w, c, 0..panels, panels >= 4 && w.isa.packs_rows())
+    block(a, m, w, c, 0..panels, w.packs_rows())
 }
 
 /// Columns `panels` of `c = a · w`: for each slice of depth and block of rows (which stay in
@@ -222,12 +231,12 @@ fn block(a: &[f32], m: usize, w: &PackedWeight, c: &mut [MaybeUninit<f32>], pane
                 pack_tiles(&a[i0 * k..], k, mc, k0, kc, &mut tiles);
             }
             for p in panels.clone() {
-                let cols = w.wide.min(n - p * w.wide);
+                let cols = w.wide().min(n - p * w.wide());
                 let (panel, width) = w.panel(p, k0, kc);
                 for t in 0..mc.div_ceil(MR) {
                     let (row, rows) = (i0 + t * MR, MR.min(mc - t * MR));
                     let (input, lda) = if pack { (&tiles[t * MR * kc..], 0) } else { (&a[row * k + k0..], k) };
-                    let out = &mut c[row * n + p * w.wide..];
+                    let out = &mut c[row * n + p * w.wide()..];
                     assert!(input.len() >= if pack { MR * kc } else { (rows - 1) * k + kc });
                     assert!(out.len() >= (rows - 1) * n + cols);
                     let args = kernel::Args { a: input.as_ptr(), lda, b: panel.as_ptr(), width, kc, c: out.as_mut_ptr().cast(), ldc: n, cols, first: k0 == 0 };
