@@ -233,23 +233,8 @@ pub fn swiglu_tracked(gate_up: &Tensor<3>) -> Option<Tensor<3>> {
     Some(gated * up)
 }
 
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
 fn silu_and_slope(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features `silu_and_slope_avx2` is compiled for.
-        return unsafe { silu_and_slope_avx2(g, silu, slope) };
-    }
-    silu_and_slope_generic(g, silu, slope)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn silu_and_slope_avx2(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
-    silu_and_slope_generic(g, silu, slope)
-}
-
-#[inline(always)]
-fn silu_and_slope_generic(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
     for ((&x, y), d) in g.iter().zip(silu.iter_mut()).zip(slope.iter_mut()) {
         let sig = 1.0 / (1.0 + exp(-x));
         *y = x * sig;
@@ -259,39 +244,12 @@ fn silu_and_slope_generic(g: &[f32], silu: &mut [f32], slope: &mut [f32]) {
 
 /// Each row of `src` is `[gate | up]`; the matching row of `out` gets `silu(gate) * up` (every
 /// element written).
+#[multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
 fn gate_rows(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
     if inter % 4 == 0 {
         return gate_rows_simd128(src, out, inter);
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has the features `gate_rows_avx512` is compiled for.
-            return unsafe { gate_rows_avx512(src, out, inter) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features `gate_rows_avx2` is compiled for.
-            return unsafe { gate_rows_avx2(src, out, inter) };
-        }
-    }
-    gate_rows_generic(src, out, inter)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn gate_rows_avx512(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
-    gate_rows_generic(src, out, inter)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gate_rows_avx2(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
-    gate_rows_generic(src, out, inter)
-}
-
-#[inline(always)]
-fn gate_rows_generic(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     for (row, o) in src.chunks_exact(2 * inter).zip(out.chunks_exact_mut(inter)) {
         let (gate, up) = row.split_at(inter);
         for ((o, &g), &u) in o.iter_mut().zip(gate).zip(up) {
@@ -300,7 +258,7 @@ fn gate_rows_generic(src: &[f32], out: &mut [MaybeUninit<f32>], inter: usize) {
     }
 }
 
-/// The SIMD128 form of [`gate_rows_generic`] (`inter` a multiple of 4), on [`exp_simd128`]: the
+/// The SIMD128 form of [`gate_rows`]'s loop (`inter` a multiple of 4), on [`exp_simd128`]: the
 /// compiler vectorises the generic loop too, but only explicit code gets relaxed SIMD's fused
 /// multiply-add in the relaxed build.
 #[cfg(all(target_family = "wasm", target_feature = "simd128"))]
@@ -472,34 +430,6 @@ fn pack(x: &[f32], out: &mut [f32], rotary: Option<(&[f32], &[f32])>, scale: f32
     }
 }
 
-/// Softmax of each `width`-long row in place.
-fn softmax_rows(x: &mut [f32], width: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has the features `softmax_rows_avx512` is compiled for.
-            return unsafe { softmax_rows_avx512(x, width) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the features `softmax_rows_avx2` is compiled for.
-            return unsafe { softmax_rows_avx2(x, width) };
-        }
-    }
-    softmax_rows_generic(x, width)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn softmax_rows_avx512(x: &mut [f32], width: usize) {
-    softmax_rows_generic(x, width)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_rows_avx2(x: &mut [f32], width: usize) {
-    softmax_rows_generic(x, width)
-}
-
 /// `e^x`, or 0 far below the row's maximum: `exp` would give its floor (1.2e-38) there, which
 /// divided by the row's sum is a subnormal, and a product with subnormals takes Intel cores a
 /// microcode assist per operation (with random weights, most of the ARC-size preset's
@@ -512,10 +442,11 @@ fn exp_or_zero(x: f32) -> f32 {
     if x < -75.0 { 0.0 } else { e }
 }
 
-/// Sixteen running lanes for the maximum and the sum: the compiler may not reorder a float
-/// reduction by itself, and one lane at a time would not vectorise.
-#[inline(always)]
-fn softmax_rows_generic(x: &mut [f32], width: usize) {
+/// Softmax of each `width`-long row in place, with sixteen running lanes for the maximum and the
+/// sum: the compiler may not reorder a float reduction by itself, and one lane at a time would
+/// not vectorise.
+#[multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn softmax_rows(x: &mut [f32], width: usize) {
     const LANES: usize = 16;
     for row in x.chunks_exact_mut(width) {
         let mut lanes = [f32::NEG_INFINITY; LANES];
