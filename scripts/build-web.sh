@@ -73,25 +73,13 @@ check_relaxed() { # WASM RELAXED
 }
 OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
-scripts/setup.sh --wasm-bindgen
 rm -rf pkg/wasm
-# The threaded builds have their own target folder, so they compile beside the others: a cold
-# build spends long stretches in one crate's front end, which leaves a core idle. Their log
-# follows the others'. Job control gives them a process group of their own, ended on failure.
-set -m
-threads_log=$(mktemp)
-(build_threads trm_cpu_mt -O2 && build_threads trm_cpu_mt -O2 relaxed) >"$threads_log" 2>&1 &
-threads=$!
-set +m
-trap 'kill -- -$threads 2>/dev/null || true; rm -f "$threads_log"' EXIT
 build webgpu web trm -O2
 build model web trm_cpu -O2
 build model web trm_cpu -O2 relaxed
+build_threads trm_cpu_mt -O2
+build_threads trm_cpu_mt -O2 relaxed
 build "" web-tasks trm_tasks -Oz
-status=0
-wait "$threads" || status=$?
-cat "$threads_log"
-[ "$status" = 0 ] || { echo "the threaded CPU module's build failed" >&2; exit "$status"; }
 rm -rf www/pkg
 cp -r pkg www/pkg
 echo "pkg/ copied to www/pkg/"

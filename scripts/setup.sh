@@ -1,22 +1,13 @@
 #!/usr/bin/env bash
 # Install what building, serving and testing need, idempotently: Debian packages (Chromium and
-# its driver for browser tests, Mesa's lavapipe for wgpu without a GPU), the wasm32 target, and
-# the npm dev dependencies (playwright-core, binaryen); with --wasm-bindgen, only the wasm-bindgen
-# CLI matching Cargo.lock (scripts/build-web.sh asks for it, so that its compile overlaps others).
-# Usage: scripts/setup.sh [--web-only | --wasm-bindgen]   (--web-only: what building the demo needs)
+# its driver for browser tests, Mesa's lavapipe for wgpu without a GPU), the wasm32 target, the
+# wasm-bindgen CLI matching Cargo.lock, and the npm dev dependencies (playwright-core, binaryen).
+# Usage: scripts/setup.sh [--web-only]   (--web-only: what building the demo needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "${1:-}" = "--wasm-bindgen" ]; then
-  WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
-  : "${WASM_BINDGEN_VERSION:?cannot read the wasm-bindgen version from Cargo.lock}"
-  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-    echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
-    # No --locked: its lockfile pins a crate version the registry here lacks.
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
-  fi
-  exit 0
-fi
+WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
+: "${WASM_BINDGEN_VERSION:?cannot read the wasm-bindgen version from Cargo.lock}"
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -26,7 +17,8 @@ if [ "${1:-}" != "--web-only" ]; then
 fi
 missing=()
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # Installed, not merely known: a removed package keeps its configuration files and its entry.
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
 done
 # Node.js may come from elsewhere (with npm inside); only install Debian's when there is none.
 command -v node >/dev/null || missing+=(nodejs)
@@ -40,6 +32,12 @@ fi
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # The threaded CPU module rebuilds std with wasm atomics from the toolchain's sources.
 rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
+  # No --locked: its lockfile pins a crate version the registry here lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
+fi
 
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error

@@ -13,28 +13,15 @@ scripts/setup.sh
 # Mesa's WSI probe complains on every adapter query without it.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
-stage "builds: native tests (cargo test --release --no-run) beside the browser runtime (www/pkg)"
-# The browser runtime builds in the background, its log shown once it ends: a cold build leaves
-# a core idle through long stretches of single crates, which the other build fills. wasm-opt is
-# skipped here (minutes on 2 cores); the demo build runs it.
-web_log=$(mktemp)
-set -m
-scripts/build-web.sh --no-opt >"$web_log" 2>&1 &
-web=$!
-set +m
-trap 'kill -- -$web 2>/dev/null || true' EXIT
-# Release: the same build outputs as the CLI and the trainer (the dev profile would compile
-# every dependency a second time).
-cargo test --release --no-run
-stage "native build done; waiting for the browser runtime"
-status=0
-wait "$web" || status=$?
-cat "$web_log"
-[ "$status" = 0 ] || { echo "the browser runtime's build failed" >&2; exit "$status"; }
-
 stage "native tests (cargo test --release)"
-# lavapipe is installed by setup: a missing wgpu adapter is a failure, not a skip.
+# Release: the same build outputs as the CLI and the trainer (the dev profile would compile
+# every dependency a second time). lavapipe is installed by setup: a missing wgpu adapter is a
+# failure, not a skip.
 TRM_REQUIRE_WGPU=1 cargo test --release
+
+stage "browser runtime (www/pkg)"
+# wasm-opt is skipped here (minutes on 2 cores); the demo build runs it.
+scripts/build-web.sh --no-opt
 
 stage "wasm surface in headless Chromium (wasm-bindgen-test)"
 # The CPU module's features: the test reuses that build's dependencies and links without the
