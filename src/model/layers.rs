@@ -2,8 +2,7 @@
 //! the post-norm block. Field names mirror the reference state dict.
 
 use burn::tensor::activation::silu;
-use burn::tensor::module::{attention, embedding, linear};
-use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::module::{embedding, linear};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// RMSNorm without a learnable scale over the last axis: v / sqrt(mean(v²) + eps).
@@ -161,9 +160,23 @@ impl Attention {
             q = rot.apply(q);
             k = rot.apply(k);
         }
-        let out = attention(q, k, v, None, None, AttentionModuleOptions::default());
+        let out = attention(q, k, v);
         self.o_proj.forward(out.swap_dims(1, 2).reshape([b, s, d]))
     }
+}
+
+/// softmax(q·kᵀ/√d)·v over `[B, H, S, d]` heads, as the GPU backends run it: the queries are
+/// scaled instead of the `[S, S]` scores, and the value product is normalised after it,
+/// (e·v) / Σe with e = exp(s − max s), instead of the weights before it. That spares two passes
+/// over the scores, the largest tensor, and two kernels per call (burn's composition has both).
+fn attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) -> Tensor<4> {
+    let scale = (q.dims()[3] as f64).sqrt().recip();
+    let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale);
+    // The shift only keeps exp finite; the result does not depend on it, so neither does its gradient.
+    let shift = scores.clone().max_dim(3).detach();
+    let weights = (scores - shift).exp();
+    let sum = weights.clone().sum_dim(3);
+    weights.matmul(v) / sum
 }
 
 /// One post-norm block: token mixing (attention, or a SwiGLU over the sequence axis when

@@ -12,7 +12,7 @@
 // (1e-4 x max(1, max |logit|)) are listed as `ambiguous` and not compared for argmax.
 // halt_prob = sigmoid(q_halt); confidence = max softmax probability per cell.
 // --webgpu-steps N: on WebGPU (SwiftShader in the tests, minutes per step of a 900-cell fixture)
-// run and compare only the first N steps; the CPU runs keep them all.
+// run and compare only the first N steps; the CPU runs keep them all. 0: the CPU runs alone.
 
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -94,6 +94,7 @@ function main() {
     steps_to_compare: Math.min(free, steps),
     max_steps: opt.maxSteps ?? steps,
     ...(opt.webgpuSteps ? { webgpu_max_steps: opt.webgpuSteps } : {}),
+    ...(opt.webgpuSteps === 0 ? { backends: ["cpu"] } : {}),
     tolerance: 1e-3,
     passes: passes.slice(0, Math.min(free, steps)),
   };
