@@ -165,10 +165,10 @@ impl Attention {
     }
 }
 
-/// softmax(q·kᵀ/√d)·v over `[B, H, S, d]` heads, as the GPU backends run it: the queries are
-/// scaled instead of the `[S, S]` scores, and the value product is normalised after it,
-/// (e·v) / Σe with e = exp(s − max s), instead of the weights before it. That spares two passes
-/// over the scores, the largest tensor, and two kernels per call (burn's composition has both).
+/// softmax(q·kᵀ/√d)·v over `[B, H, S, d]` heads, as the GPU backends run it: the value product
+/// is normalised after it, (e·v) / Σe with e = exp(s − max s), instead of the weights before it,
+/// which spares a pass over the `[S, S]` weights, the largest tensor; and without masks no row
+/// is all −∞, so burn's two clamps guarding against that (and their kernels) go too.
 fn attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) -> Tensor<4> {
     let scale = (q.dims()[3] as f64).sqrt().recip();
     let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale);
