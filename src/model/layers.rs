@@ -165,7 +165,8 @@ impl Attention {
     }
 }
 
-/// softmax(q·kᵀ/√d)·v over `[B, H, S, d]` heads, as the GPU backends run it: the value product
+/// softmax(q·kᵀ/√d)·v over `[B, H, S, d]` heads, as the GPU backends and the trainer run it (CPU
+/// inference takes `cpu::attention`): the value product
 /// is normalised after it, (e·v) / Σe with e = exp(s − max s), instead of the weights before it,
 /// which spares a pass over the `[S, S]` weights, the largest tensor; and without masks no row
 /// is all −∞, so burn's two clamps guarding against that (and their kernels) go too.
