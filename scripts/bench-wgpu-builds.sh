@@ -9,7 +9,7 @@
 #                                            # repository root; prints the adapter first
 #
 # Each build compiles burn's GPU stack anew (about 12 minutes on 2 cores). Fixtures come from
-# ../shared/fixtures or $TRM_FIXTURES.
+# tests/fixtures or $TRM_FIXTURES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?build or run}
@@ -30,7 +30,7 @@ if [ "$mode" = build ]; then
 fi
 
 [ "$mode" = run ] || { echo "usage: $0 build|run DIR" >&2; exit 2; }
-fixtures="${TRM_FIXTURES:-../shared/fixtures}"
+fixtures="${TRM_FIXTURES:-tests/fixtures}"
 "$dir/trm-base" bench --backend wgpu --model www/models/sudoku-small.safetensors --steps 1 2>&1 | grep 'wgpu adapter'
 bench() {
   for b in "${builds[@]}"; do

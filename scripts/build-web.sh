@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Build the package's wasm into pkg/wasm: the browser runtime in three builds, CPU only (trm_cpu*),
-# the same on threads (trm_cpu_mt*), both also with relaxed SIMD (*_relaxed*), and WebGPU
-# with the CPU (trm*), and the puzzle codecs (trm_tasks*): the crate for wasm32 (SIMD128 from
-# .cargo/config.toml), wasm-bindgen at the
+# Build the package's wasm into pkg/wasm: the browser runtime (crates/trm-wasm) in three builds, CPU
+# only (trm_cpu*), the same on threads (trm_cpu_mt*), both also with relaxed SIMD (*_relaxed*),
+# and WebGPU with the CPU (trm*), and the puzzle codecs (crates/trm-wasm-tasks: trm_tasks*): for
+# wasm32 (SIMD128 from .cargo/config.toml), wasm-bindgen at the
 # version Cargo.lock pins, then wasm-opt from npm's binaryen (Debian's is too old and silently
 # breaks the module). Then the demo takes the package like any user would: pkg/ is copied to
 # www/pkg/. Prints the sizes.
@@ -16,20 +16,26 @@ cd "$(dirname "$0")/.."
 # profile, optimised for size): the page loads those first, so puzzles work while the runtime
 # downloads.
 # RELAXED ("relaxed" or empty) builds the CPU modules' twins with relaxed SIMD (X_relaxed.js and
-# X_relaxed_bg.wasm beside X.js and X_bg.wasm: src/model/matmul.rs says why they are separate
-# builds; each has its own JS glue, as the two may number their imports apart). Its flag goes
-# to our crate alone (`cargo rustc`), so the dependencies' builds are shared and only this
-# crate is compiled twice.
-build() { # FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL [RELAXED]
+# X_relaxed_bg.wasm beside X.js and X_bg.wasm: crates/trm-kernels/src/matmul.rs says why they are
+# separate builds; each has its own JS glue, as the two may number their imports apart). Its flag
+# goes to the kernels' crate alone (a profile's per-package rustflags, a nightly cargo option that
+# RUSTC_BOOTSTRAP allows on this stable toolchain), so the other crates' builds are shared and
+# only trm-kernels and the crates above it are compiled twice.
+build() { # PACKAGE FEATURES PROFILE OUT_NAME WASM_OPT_LEVEL [RELAXED]
   local target="${CARGO_TARGET_DIR:-target}"
-  compile "${5:-}" --lib --profile "$2" --target wasm32-unknown-unknown --no-default-features ${1:+--features "$1"}
-  bindgen_and_opt "$target/wasm32-unknown-unknown/$2/trm.wasm" "$3${5:+_relaxed}" "$4"
-  [ "$1" != model ] || check_relaxed "pkg/wasm/$3${5:+_relaxed}_bg.wasm" "${5:-}"
+  compile "${6:-}" -p "$1" --lib --profile "$3" --target wasm32-unknown-unknown ${2:+--features "$2"}
+  bindgen_and_opt "$target/wasm32-unknown-unknown/$3/${1//-/_}.wasm" "$4${6:+_relaxed}" "$5"
+  [ "$4" != trm_cpu ] || check_relaxed "pkg/wasm/$4${6:+_relaxed}_bg.wasm" "${6:-}"
 }
 compile() { # RELAXED CARGO_ARGS...
   local relaxed="$1"
   shift
-  if [ -n "$relaxed" ]; then cargo rustc "$@" -- -C target-feature=+relaxed-simd; else cargo build "$@"; fi
+  if [ -n "$relaxed" ]; then
+    RUSTC_BOOTSTRAP=1 cargo build -Z profile-rustflags \
+      --config 'profile.web.package.trm-kernels.rustflags = ["-C", "target-feature=+relaxed-simd"]' "$@"
+  else
+    cargo build "$@"
+  fi
 }
 
 # The threaded CPU module: shared memory and atomics need a std compiled with them, which cargo
@@ -44,9 +50,9 @@ build_threads() { # OUT_NAME WASM_OPT_LEVEL [RELAXED]
     --export=__tls_size --export=__tls_align --export=__tls_base; do link+=" -C link-arg=$a"; done
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" \
     RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals$link" \
-    compile "${3:-}" --lib --profile web --target wasm32-unknown-unknown --no-default-features --features threads \
+    compile "${3:-}" -p trm-wasm --lib --profile web --target wasm32-unknown-unknown --features threads \
     -Z build-std=panic_abort,std
-  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm.wasm" "$1${3:+_relaxed}" "$2" --enable-threads
+  bindgen_and_opt "$target/wasm32-unknown-unknown/web/trm_wasm.wasm" "$1${3:+_relaxed}" "$2" --enable-threads
   check_relaxed "pkg/wasm/$1${3:+_relaxed}_bg.wasm" "${3:-}"
 }
 
@@ -74,12 +80,12 @@ check_relaxed() { # WASM RELAXED
 OPT=1
 [ "${1:-}" != "--no-opt" ] || OPT=0
 rm -rf pkg/wasm
-build webgpu web trm -O2
-build model web trm_cpu -O2
-build model web trm_cpu -O2 relaxed
+build trm-wasm webgpu web trm -O2
+build trm-wasm "" web trm_cpu -O2
+build trm-wasm "" web trm_cpu -O2 relaxed
 build_threads trm_cpu_mt -O2
 build_threads trm_cpu_mt -O2 relaxed
-build "" web-tasks trm_tasks -Oz
+build trm-wasm-tasks "" web-tasks trm_tasks -Oz
 rm -rf www/pkg
 cp -r pkg www/pkg
 echo "pkg/ copied to www/pkg/"

@@ -9,7 +9,7 @@
 //    independent source; for a trained model (no reference run exists), `trm solve --json` on a
 //    gallery puzzle.
 // Usage: node scripts/make-models.mjs   (after `cargo build --release --bin trm`; fixtures from
-// ../shared/fixtures/parity or $TRM_FIXTURES)
+// tests/fixtures/parity or $TRM_FIXTURES)
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import path from "node:path";
 import { accuracyText, trainedWhere } from "../www/models.js";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const fixtures = process.env.TRM_FIXTURES ?? path.join(root, "../shared/fixtures/parity");
+const fixtures = process.env.TRM_FIXTURES ?? path.join(root, "tests/fixtures/parity");
 const trm = process.env.TRM ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "release/trm");
 const run = (args) => execFileSync(trm, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
 

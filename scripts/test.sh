@@ -15,9 +15,9 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 stage "native tests (cargo test --release)"
 # Release: the same build outputs as the CLI and the trainer (the dev profile would compile
-# every dependency a second time). lavapipe is installed by setup: a missing wgpu adapter is a
-# failure, not a skip.
-TRM_REQUIRE_WGPU=1 cargo test --release
+# every dependency a second time). Every native crate of the workspace; lavapipe is installed by
+# setup: a missing wgpu adapter is a failure, not a skip.
+cargo test --release
 
 stage "browser runtime (www/pkg)"
 # wasm-opt is skipped here (minutes on 2 cores); the demo build runs it.
@@ -28,7 +28,7 @@ stage "wasm surface in headless Chromium (wasm-bindgen-test)"
 # WebGPU stack, whose link-time optimisation made this one test binary take 14 minutes here. The
 # WebGPU session's parity with the native CLI is the page tests' (tests/browser/wasm.test.mjs).
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
-  cargo test --profile web --target wasm32-unknown-unknown --no-default-features --features model --test web
+  cargo test -p trm-wasm --profile web --target wasm32-unknown-unknown --test web
 
 stage "page in headless Chromium (node --test + playwright-core)"
 npm run --silent test:browser

@@ -1,32 +1,10 @@
-//! trm-web: the Tiny Recursive Model (TRM) in Rust.
-//!
-//! `tasks` (puzzle codecs, generators, validators) has no burn dependency; everything else
-//! needs the `model` feature.
+//! The whole stack under one name, for the `trm` command line and the integration tests in
+//! `tests/`: each module is one of the workspace's crates (or a module of `trm-model`), so a
+//! path like `trm::model::Trm` says which layer it comes from. The layers themselves are the
+//! crates: `trm-tasks` → `trm-kernels` → `trm-model` → `trm-runtime` / `trm-train`.
 
-pub mod tasks;
-
-#[cfg(feature = "model")]
-pub mod config;
-#[cfg(feature = "model")]
-pub mod model;
-#[cfg(feature = "model")]
-pub mod recursion;
-#[cfg(feature = "model")]
-pub mod weights;
-#[cfg(feature = "model")]
-pub mod device;
-#[cfg(all(feature = "model", any(feature = "wgpu", target_family = "wasm")))]
-pub mod gpu;
-/// The page's runtime core; natively it needs both backends (its CPU fallback is flex).
-#[cfg(all(feature = "model", any(all(feature = "wgpu", feature = "flex"), target_family = "wasm")))]
-pub mod runtime;
-#[cfg(all(feature = "model", not(target_family = "wasm")))]
-pub mod parity;
-#[cfg(all(feature = "model", not(target_family = "wasm")))]
-pub mod bench;
-
-#[cfg(all(feature = "train", not(target_family = "wasm")))]
-pub mod train;
-
-#[cfg(target_family = "wasm")]
-pub mod web;
+pub use trm_kernels as kernels;
+pub use trm_model::{bench, config, device, eval, gpu, model, parity, recursion, weights};
+pub use trm_runtime as runtime;
+pub use trm_tasks as tasks;
+pub use trm_train as train;

@@ -9,7 +9,7 @@ mod cli;
 
 /// flex allocates every intermediate tensor; glibc's malloc maps each large one afresh, so each
 /// first touch of a page faults. mimalloc reuses freed memory (Sudoku-MLP at batch 16: see the
-/// README's measurements).
+/// docs/performance.md).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -109,7 +109,9 @@ fn browser_fixture_holds_the_rust_encoding_of_every_gallery_entry() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/fixtures/gallery-tokens.json");
     let text = serde_json::to_string_pretty(&want).unwrap() + "\n";
     if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        // Rewriting is never a pass: the new file is compared on the next run, after review.
         std::fs::write(&path, &text).unwrap();
+        panic!("{} rewritten: review the diff, then rerun without UPDATE_EXPECTED", path.display());
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(have == text, "{} is stale: rerun with UPDATE_EXPECTED=1", path.display());

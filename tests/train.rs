@@ -16,7 +16,7 @@ use trm::train::trainer::Trainer;
 use trm::weights::web::{self, Storage};
 
 fn train_fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/train").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/train").join(name)
 }
 
 fn assert_grad_parity(name: &str) {
@@ -204,8 +204,12 @@ fn arc_training_uses_one_identifier_per_task_version_and_scores_by_voting() {
     for i in 0..20 {
         let e = cfg.data.train_example(i);
         assert!((1..7).contains(&e.puzzle_id));
-        // PAD cells of the output are not scored; every colour cell is.
-        assert!(e.labels.iter().any(|&l| l == trm::train::step::IGNORE) || e.labels.iter().all(|&l| l > 0));
+        // The tasks' grids (3×3 to 6×6) are smaller than the canvas: the PAD cells around the output
+        // are not scored, and every scored cell is a real token (EOS or a colour, never PAD).
+        let ignore = trm::train::step::IGNORE;
+        assert!(e.labels.iter().any(|&l| l == ignore), "example {i}: PAD cells are not scored");
+        assert!(e.labels.iter().any(|&l| l != ignore), "example {i}: the output is scored");
+        assert!(e.labels.iter().all(|&l| l == ignore || l > 0), "example {i}: no PAD label is scored");
     }
     let mut trainer = Trainer::new(cfg.clone(), &dev).unwrap();
     for _ in 0..2 {
@@ -213,6 +217,16 @@ fn arc_training_uses_one_identifier_per_task_version_and_scores_by_voting() {
     }
     let scores = trm::train::trainer::evaluate_arc(&trainer.ema_model(), &cfg, &dev);
     assert_eq!(scores.iter().map(|s| s.band.as_str()).collect::<Vec<_>>(), ["6d0aefbc", "8be77c9e"]);
+    // One vote per test input of each task, as the gallery lists them.
+    let gallery = trm::tasks::arc::Gallery::from_json(&std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/data/arc-gallery.json"),
+    ).unwrap())
+    .unwrap();
+    for s in &scores {
+        let task = gallery.tasks.iter().find(|t| t.id == s.band).expect("a gallery task");
+        assert_eq!(s.puzzles, task.test.len(), "{}", s.band);
+        assert!(s.exact <= s.puzzles && (0.0..=1.0).contains(&s.token_accuracy), "{s:?}");
+    }
     assert!(scores.iter().all(|s| s.puzzles == 1));
 
     // A wrong identifier count is a clear error.
@@ -237,7 +251,7 @@ fn halted_slots_take_fresh_puzzles_and_restart_from_the_initial_state() {
     let with_halting_bias = |bias: f32| {
         let mut t = Trainer::new(cfg.clone(), &dev).unwrap();
         let d = cfg.arch.hidden_size;
-        t.model.q_head.weight = Tensor::from_data(TensorData::new(vec![0.0f32; d * 2], [d, 2]), &dev);
+        *t.model.q_head.weight_mut() = Tensor::from_data(TensorData::new(vec![0.0f32; d * 2], [d, 2]), &dev);
         t.model.q_head.bias = Some(Tensor::from_data(TensorData::new(vec![bias, 0.0], [2]), &dev));
         t
     };
@@ -284,4 +298,26 @@ fn the_shipped_arc_model_scores_as_its_card_says() {
     let want: Vec<&str> = card["accuracy"].as_array().unwrap().iter().filter(|s| s["exact"] == 1).map(|s| s["band"].as_str().unwrap()).collect();
     assert_eq!(solved, want);
     assert_eq!(solved.len(), 7);
+}
+
+/// The checkpoints committed in `runs/` (written before the workspace redesign) still load
+/// under their own configuration and train on: `trm train --resume` continues them.
+#[test]
+fn committed_checkpoints_still_resume() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runs");
+    for run in ["sudoku-small", "maze-tiny", "arc-small"] {
+        let dir = root.join(run);
+        let cfg: TrainConfig =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("train_config.json")).unwrap()).unwrap();
+        let trainer = Trainer::load(&dir.join("checkpoint.safetensors"), Some(&cfg), &flex())
+            .unwrap_or_else(|e| panic!("{run}: {e}"));
+        assert!(trainer.step > 0, "{run}: a trained checkpoint");
+        if run == "sudoku-small" {
+            let mut trainer = trainer;
+            let at = trainer.step;
+            let stats = trainer.train_step();
+            assert_eq!(trainer.step, at + 1);
+            assert!(stats.loss.is_finite(), "{run}: loss {}", stats.loss);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! ARC task JSON, Kaggle challenges/solutions and gallery parsers: errors, never panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::arc::{ArcTask, Gallery, crop, load_kaggle};
+use trm_tasks::arc::{ArcTask, Gallery, crop, load_kaggle};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -1,7 +1,7 @@
 //! ARC model-output side: crop rule on arbitrary tokens, augmented-name parser and voting.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::arc::{Augmentation, Votes, crop};
+use trm_tasks::arc::{Augmentation, Votes, crop};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() >= 900 {

@@ -2,9 +2,9 @@
 //! config is valid and round-trips through its JSON.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::config::TrmConfig;
-use trm::weights::checkpoint::{ConfigKind, parse_config};
-use trm::weights::{HostTensor, TensorMap};
+use trm_model::config::TrmConfig;
+use trm_model::weights::checkpoint::{ConfigKind, parse_config};
+use trm_model::weights::{HostTensor, TensorMap};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };

@@ -2,7 +2,7 @@
 //! errors, never panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::weights::checkpoint::read_tensors;
+use trm_model::weights::checkpoint::read_tensors;
 
 fuzz_target!(|data: &[u8]| {
     let path = std::env::temp_dir().join(format!("trm-fuzz-checkpoint-{}", std::process::id()));

@@ -1,7 +1,7 @@
 //! Reference checkpoints stored as safetensors: errors, never panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::weights::read_safetensors;
+use trm_model::weights::read_safetensors;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((tensors, _)) = read_safetensors(data) {

@@ -1,7 +1,7 @@
 //! Maze CSV parser and the data checker.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::{data, maze};
+use trm_tasks::{data, maze};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

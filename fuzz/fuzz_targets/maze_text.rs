@@ -1,7 +1,7 @@
 //! Maze text parser: parsed mazes round-trip, pad/crop and can be solved and judged.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::maze::{Maze, judge, judge_tokens};
+use trm_tasks::maze::{Maze, judge, judge_tokens};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

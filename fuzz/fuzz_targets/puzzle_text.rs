@@ -3,7 +3,7 @@
 //! the same tokens. Gallery files (`tasks::gallery::entries`) error, never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::{Task, gallery, puzzle};
+use trm_tasks::{Task, gallery, puzzle};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&head, rest)) = data.split_first() else {

@@ -1,7 +1,7 @@
 //! Sudoku CSV parser and the data checker: malformed rows are errors or reported failures.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::{data, sudoku};
+use trm_tasks::{data, sudoku};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

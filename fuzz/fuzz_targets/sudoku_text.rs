@@ -2,7 +2,7 @@
 //! (within a guess budget).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::tasks::sudoku::{Grid, solve_within};
+use trm_tasks::sudoku::{Grid, solve_within};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -2,7 +2,7 @@
 //! errors, never panics; whatever it accepts writes back and reads again to the same model.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trm::weights::web::{self, Storage};
+use trm_model::weights::web::{self, Storage};
 
 fuzz_target!(|data: &[u8]| {
     let _ = web::looks_like_web(data);

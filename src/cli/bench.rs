@@ -48,7 +48,6 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, String> {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().map_err(|e| e.to_string())?;
     }
     let dev = device(backend)?;
-    #[cfg(feature = "wgpu")]
     if backend == Backend::Wgpu {
         // Say which adapter ran: a "GPU" timing on a software renderer is a CPU emulation.
         let info = trm::gpu::native()?.info();
@@ -63,7 +62,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, String> {
             (None, None) => return Err("--train needs --preset or --config".into()),
         };
         let shards = shards.unwrap_or(if backend == Backend::Flex { rayon::current_num_threads() } else { 1 });
-        let r = trm::bench::bench_train(&cfg, batch.max(1), steps.max(1), shards, &dev)?;
+        let r = trm::train::bench::bench_train(&cfg, batch.max(1), steps.max(1), shards, &dev)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&r).expect("serialisable"));
         } else {

@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use trm::device::Backend;
 use trm::model::Trm;
-use trm::recursion::{Batch, Recursion, SolveOptions};
-use trm::tasks::{Task, maze, puzzle, sudoku};
+use trm::eval;
+use trm::tasks::puzzle::tokens_u8;
+use trm::tasks::{Task, maze, sudoku};
 
-use super::{check_task, load_model, read_text, tokens_u32, tokens_u8};
+use super::{check_task, load_model, read_text, tokens_u32};
 
 /// Exact accuracy of a model on a Sudoku or maze CSV file (`source,question,answer,rating`).
 #[derive(clap::Args)]
@@ -134,37 +135,24 @@ pub fn eval(
     );
     let start = std::time::Instant::now();
     let mut report = EvalReport { task: task.name(), steps, voted: vote, all: Tally::default(), by_grade: BTreeMap::new(), seconds: 0.0 };
-    let options = SolveOptions { max_steps: steps, stop_on_halt: false, inner: false };
     let seq = model.config.seq_len;
     for chunk in rows.chunks(batch_size.max(1)) {
-        let questions: Vec<Vec<u32>> = if vote {
-            let mut rows = Vec::with_capacity(8 * chunk.len());
-            for r in chunk {
-                let versions = puzzle::maze_versions(&tokens_u8(&r.0)).map_err(|e| e.to_string())?;
-                rows.extend(versions.chunks(seq).map(tokens_u32));
-            }
-            rows
+        // The one evaluation path: versions → solve → vote, then each answer scored.
+        let predictions: Vec<Vec<u8>> = if vote {
+            let mazes: Vec<Vec<u8>> = chunk.iter().map(|r| tokens_u8(&r.0)).collect();
+            eval::solve_mazes_voted(model, &mazes, steps, device).map_err(|e| e.to_string())?
         } else {
-            chunk.iter().map(|r| r.0.clone()).collect()
+            let questions: Vec<Vec<u32>> = chunk.iter().map(|r| r.0.clone()).collect();
+            let end = eval::solve(model, &questions, &[], steps, device).map_err(|e| e.to_string())?;
+            end.tokens.chunks(seq).map(tokens_u8).collect()
         };
-        let batch = Batch::new(&questions, &[], model).map_err(|e| e.to_string())?;
-        let last = Recursion::new(model, &batch, options, device).run(|_| {})?;
-        let end = last.iter().find(|p| p.inner.is_none()).ok_or("no pass")?;
-        for (i, (q, answer, grade)) in chunk.iter().enumerate() {
-            let pred = if vote {
-                let rows = 8 * i * seq..8 * (i + 1) * seq;
-                let preds = tokens_u8(&end.tokens[rows.clone()]);
-                let ballots = puzzle::maze_vote(&tokens_u8(q), &preds, &end.confidence[rows]).map_err(|e| e.to_string())?;
-                // No decodable answer at all: the maze's own version's raw tokens stand.
-                ballots.into_iter().next().map(|b| b.tokens).unwrap_or_else(|| preds[..seq].to_vec())
-            } else {
-                tokens_u8(&end.tokens[i * seq..(i + 1) * seq])
-            };
-            let exact = pred == *answer;
-            let shortest = task == Task::Maze && {
-                let puzzle = maze::Maze::from_canvas_tokens(&tokens_u8(q)).map_err(|e| e.to_string())?;
-                let label = maze::Maze::from_canvas_tokens(answer).map_err(|e| e.to_string())?;
-                maze::judge_tokens(&puzzle, &pred, Some(&label)).shortest
+        for ((q, answer, grade), pred) in chunk.iter().zip(&predictions) {
+            let (exact, shortest) = match task {
+                Task::Maze => {
+                    let score = eval::score_maze(&tokens_u8(q), pred, answer).map_err(|e| e.to_string())?;
+                    (score.exact, score.shortest)
+                }
+                _ => (pred == answer, false),
             };
             for t in std::iter::once(&mut report.all)
                 .chain(grade.as_ref().map(|g| report.by_grade.entry(g.clone()).or_default()))

@@ -161,7 +161,6 @@ pub fn run(args: TrainArgs) -> Result<std::process::ExitCode, String> {
     let device = trm::device::device(args.backend)?;
     let hardware = match args.backend {
         Backend::Flex => trm::train::card::cpu_hardware(threads),
-        #[cfg(feature = "wgpu")]
         Backend::Wgpu => {
             let gpu = trm::gpu::native()?;
             if gpu.is_software() {

@@ -3,7 +3,7 @@
 // reference outputs (the PyTorch run in io.safetensors), as an alternative to the native CLI.
 //
 //   node tests/browser/make-expected.mjs <fixture dir> <model_url> [--name NAME] [--max-steps N] [--webgpu-steps N]
-//   e.g. node tests/browser/make-expected.mjs /work/shared/fixtures/parity/sudoku-mlp-h64 \
+//   e.g. node tests/browser/make-expected.mjs tests/fixtures/parity/sudoku-mlp-h64 \
 //          models/sudoku-mlp-h64.safetensors --max-steps 2
 //
 // model_url: where the page finds the same model converted to the web format (relative to www/).
