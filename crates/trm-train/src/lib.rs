@@ -311,6 +311,8 @@ mod tests {
 
     #[test]
     fn presets_are_valid() {
+        // Presets name their data files relative to the repository's root, where `trm train` runs.
+        std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap();
         for p in TrainConfig::PRESETS {
             TrainConfig::preset(p).unwrap().validate().unwrap();
         }
