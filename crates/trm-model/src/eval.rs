@@ -2,19 +2,24 @@
 //! evaluations, `trm eval` and the runtime all come through here, so a figure on a card, in the
 //! terminal and on the page is computed the same way.
 //!
+//! (The synchronous solves are native; the browser's runtime reads passes back asynchronously.)
 //! - [`solve`]: a batch of puzzles to the end of `steps` supervision steps (the reference
 //!   evaluates `halt_max_steps` and treats halting as information), through [`Recursion`].
 //! - [`solve_mazes_voted`]: each maze in its 8 rotations and mirrors in one batch, each answer
 //!   turned back, and the answer most versions agree on ([`trm_tasks::puzzle::maze_vote`]).
 //! - [`score_maze`]: exact, and a valid shortest path (maze labels are not unique).
 
-use burn::tensor::Device;
 use trm_tasks::TaskError;
 use trm_tasks::maze::{Maze, judge_tokens};
-use trm_tasks::puzzle::{maze_versions, maze_vote, tokens_u8, tokens_u32};
 
-use crate::model::Trm;
-use crate::recursion::{Batch, InputError, Pass, Recursion, SolveOptions};
+use crate::recursion::InputError;
+#[cfg(not(target_family = "wasm"))]
+use {
+    crate::model::Trm,
+    crate::recursion::{Batch, Pass, Recursion, SolveOptions},
+    burn::tensor::Device,
+    trm_tasks::puzzle::{maze_versions, maze_vote, tokens_u8, tokens_u32},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
@@ -29,6 +34,7 @@ pub enum EvalError {
 
 /// The last end-of-step pass of `steps` supervision steps on `rows` (token sequences) under
 /// `puzzle_ids` (empty: identifier 0 for every row).
+#[cfg(not(target_family = "wasm"))]
 pub fn solve(model: &Trm, rows: &[Vec<u32>], puzzle_ids: &[u32], steps: usize, device: &Device) -> Result<Pass, EvalError> {
     let batch = Batch::new(rows, puzzle_ids, model)?;
     let options = SolveOptions { max_steps: steps, stop_on_halt: false, inner: false };
@@ -43,6 +49,7 @@ pub fn solve(model: &Trm, rows: &[Vec<u32>], puzzle_ids: &[u32], steps: usize, d
 /// Each maze (canvas tokens) solved in its 8 dihedral versions at once and voted: the answer
 /// most versions agree on, in the maze's own frame; where no version decodes as a maze, the
 /// maze's own version's raw prediction.
+#[cfg(not(target_family = "wasm"))]
 pub fn solve_mazes_voted(model: &Trm, mazes: &[Vec<u8>], steps: usize, device: &Device) -> Result<Vec<Vec<u8>>, EvalError> {
     let seq = model.config.seq_len;
     let mut rows = Vec::with_capacity(8 * mazes.len());
