@@ -30,6 +30,7 @@ const state = {
   models: [],
   galleries: {}, // task -> entries of www/data/<task>-gallery.json
   randomEntries: {}, // task -> the last generated puzzle
+  generated: 0, // puzzles generated so far (with the URL's seed, the n-th has seed + n)
   sizeChosen: false, // the size fields were typed into since the task or random level was chosen
   galleryNotes: {},
   modelEntry: null,
@@ -713,7 +714,8 @@ function learnedByModel(e) {
 function randomEntry(task, level) {
   const [rows, cols] = [Number($("grid-rows").value), Number($("grid-cols").value)];
   const size = task !== "maze" ? undefined : state.sizeChosen && rows >= 2 && cols >= 2 ? { rows, cols } : { maxSide: mazeSide() };
-  const g = randomPuzzle(task, level, undefined, size);
+  const seed = params.seed == null ? undefined : (params.seed + state.generated++) >>> 0;
+  const g = randomPuzzle(task, level, seed, size);
   return { key: `${task}:random`, name: `Random ${level} ${TASKS[task].name} (${g.difficulty})`, task, text: g.text, solution: g.solution };
 }
 

@@ -24,7 +24,7 @@ export function readParams(search, base, hash = "") {
     }
     return v.trim();
   };
-  const out = { backend: "auto", model: null, task: null, puzzle: null, text: null, puzzleId: null, steps: null, step: null, inner: false, halt: false, vote: true, autosolve: false, embed: false, sw: true, notices };
+  const out = { backend: "auto", model: null, task: null, puzzle: null, text: null, puzzleId: null, steps: null, step: null, inner: false, halt: false, vote: true, autosolve: false, embed: false, sw: true, seed: null, notices };
   const backend = get("backend", 20);
   if (backend != null && backend !== "") {
     const b = backend.toLowerCase();
@@ -73,6 +73,14 @@ export function readParams(search, base, hash = "") {
     const n = Number(id);
     if (Number.isInteger(n) && n >= 0 && n <= 1_000_000) out.puzzleId = n;
     else notices.push(`Ignored id=${id}: use a whole number.`);
+  }
+  // The generator's seed for "New" puzzles (the n-th gets seed + n), so a test or a bug report
+  // can make the same puzzles again; without it, each is drawn at random.
+  const seed = get("seed", 10);
+  if (seed) {
+    const n = Number(seed);
+    if (Number.isInteger(n) && n >= 0 && n <= 0xffffffff) out.seed = n;
+    else notices.push(`Ignored seed=${seed}: use a whole number from 0 to 4294967295.`);
   }
   const flag = (k) => ["1", "true", "yes", "on"].includes((get(k, 10) ?? "").toLowerCase());
   out.vote = !["0", "false", "no", "off"].includes((get("vote", 10) ?? "").toLowerCase());

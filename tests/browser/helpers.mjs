@@ -133,8 +133,12 @@ export function editWebHeader(buf, edit) {
   return rewriteMetadata(buf, (m) => ({ ...m, "trm-web": JSON.stringify(edit(JSON.parse(m["trm-web"]))) }));
 }
 
-/** A mock-runtime model (real safetensors container, fake tensors). */
-export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, warmupMs = 3.5, names = null, panic = false, seqLen = null } = {}) {
+/**
+ * A mock-runtime model (real safetensors container, fake tensors). `haltStep`, `lostAt` and
+ * `lostReason` set what the mock runtime does with it (fixtures/mock-trm.js: mock_halt_step,
+ * mock_device_lost_at, mock_device_lost_reason); left out, its defaults.
+ */
+export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4, stepMs = 20, warmupMs = 3.5, names = null, panic = false, seqLen = null, haltStep = null, lostAt = null, lostReason = null } = {}) {
   const dims = { sudoku: [81, 11], maze: [seqLen ?? 900, 6], arc: [seqLen ?? 900, 12] }[task];
   const config = {
     seq_len: dims[0],
@@ -154,6 +158,9 @@ export function mockModel({ task = "sudoku", hidden = 8, H = 2, L = 2, steps = 4
   const header = { format: "trm-web", format_version: "1", config, storage: "f32", metadata: { source: "mock", mock_step_ms: String(stepMs), mock_warmup_ms: String(warmupMs) } };
   if (names) header.puzzle_identifiers = names;
   if (panic) header.metadata.mock_panic = "1";
+  if (haltStep != null) header.metadata.mock_halt_step = String(haltStep);
+  if (lostAt != null) header.metadata.mock_device_lost_at = String(lostAt);
+  if (lostReason != null) header.metadata.mock_device_lost_reason = lostReason;
   const metadata = { "trm-web": JSON.stringify(header) };
   const emb = new Float32Array(dims[1] * hidden).map((_, i) => Math.sin(i));
   return makeSafetensors({ "embed_tokens.embedding_weight": { shape: [dims[1], hidden], data: emb }, "q_head.bias": { shape: [2], data: new Float32Array([0, 0]) } }, metadata);

@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { BROWSER_SKIP, PKG_PRESENT, ROOT, launchBrowser, serveWww, openPage, waitForState, errorTexts } from "./helpers.mjs";
+import { BROWSER_SKIP, PKG_PRESENT, ROOT, WWW, launchBrowser, serveWww, openPage, waitForState, errorTexts } from "./helpers.mjs";
 
 const SKIP = BROWSER_SKIP ?? (PKG_PRESENT ? false : "www/pkg/wasm/trm.js is absent: build the wasm runtime first (scripts/build-web.sh)");
 const T = { timeout: 600_000, skip: SKIP };
@@ -18,10 +18,22 @@ if (SKIP) test("prerequisites of the browser tests", () => assert.fail(SKIP));
 
 // An ARC model trained by `trm train --preset arc-small` (committed with its run).
 const ARC_MODEL = path.join(ROOT, "www", "models", "arc-small.safetensors");
+// The tasks its card (written by `trm train` beside it) says it solves: the rows of the held-out
+// table right at pass@2 ("| <task> | <test inputs> | 100.0% | …").
+const ARC_CARD_SOLVED = readFileSync(path.join(ROOT, "www", "models", "arc-small.md"), "utf8")
+  .split("\n")
+  .map((line) => /^\| ([0-9a-f]{8}) \| \d+ \| 100\.0% \|/.exec(line)?.[1])
+  .filter(Boolean);
+// The seed of the page's "New" puzzles (URL parameter seed): the n-th generated has SEED + n.
+// Seed 7's 7x9 maze ends in an all-open row (which trimming the text's end would drop).
+const SEED = 7;
 
-let browser, srv;
+let browser, srv, puzzles;
 before(async () => {
   if (SKIP) return;
+  // The page's copy of the puzzle module, in Node: the generator a seed should reproduce.
+  puzzles = await import("../../www/pkg/puzzles.js");
+  await puzzles.loadPuzzles(readFileSync(path.join(WWW, "pkg", "wasm", "trm_tasks_bg.wasm")));
   browser = await launchBrowser();
   srv = await serveWww();
 });
@@ -64,9 +76,11 @@ async function drag(page, cells) {
 }
 
 const text = (page) => page.inputValue("#puzzle-text");
+/** The rows of a puzzle text (ending in a newline): an all-open maze row is a row too. */
+const rows = (t) => t.replace(/\n$/, "").split("\n");
 
 test("maze and ARC grids are edited with the pointer and the keyboard", T, async () => {
-  const { page, context, errors, log } = await freshPage("?backend=cpu&model=none&task=maze");
+  const { page, context, errors, log } = await freshPage(`?backend=cpu&model=none&task=maze&seed=${SEED}`);
   try {
     await page.evaluate(() => window.trmApp.setPuzzle("maze", "#####\n#S  #\n# # #\n#  G#\n#####\n"));
     assert.equal(await page.isVisible("#size-tools"), true);
@@ -89,12 +103,14 @@ test("maze and ARC grids are edited with the pointer and the keyboard", T, async
     await page.fill("#grid-rows", "6");
     await page.fill("#grid-cols", "7");
     await page.click("#resize-btn");
-    assert.deepEqual((await text(page)).trimEnd().split("\n").map((l) => l.length), [7, 7, 7, 7, 7, 7]);
+    assert.deepEqual(rows(await text(page)).map((l) => l.length), [7, 7, 7, 7, 7, 7]);
     await page.fill("#grid-rows", "7");
     await page.fill("#grid-cols", "9");
     await page.click("#random-btn");
-    const maze = (await text(page)).trimEnd().split("\n");
-    assert.deepEqual([maze.length, maze[0].length], [7, 9]);
+    // The page's first generated puzzle: the generator's maze for SEED, at the typed size.
+    const maze = await text(page);
+    assert.deepEqual(rows(maze).map((l) => l.length), Array(7).fill(9));
+    assert.equal(maze, puzzles.randomPuzzle("maze", "easy", SEED, { rows: 7, cols: 9 }).text);
     assert.equal(await page.textContent("#puzzle-error"), "");
 
     await page.selectOption("#task-select", "arc");
@@ -205,9 +221,16 @@ test("a dropped model file loads; ARC solves vote over the versions the model le
     }, bytes);
     assert.deepEqual(hint, { shown: true, hidden: true });
     await waitForState(page, ["loaded"], 300_000);
-    assert.match(await page.textContent("#model-line"), /arc-small\.safetensors \(ARC, trained\) · learned 10 of the gallery's tasks \(listed first\), solves [1-9]\d* of their held-out tests/);
-    // The tasks its card says it solves come first.
-    assert.match(await page.$eval("#puzzle-select option", (o) => o.textContent), /learned by this model; solved in its held-out test$/);
+    assert.ok(ARC_CARD_SOLVED.length > 0, "www/models/arc-small.md lists the tasks solved at pass@2");
+    assert.match(
+      await page.textContent("#model-line"),
+      new RegExp(`arc-small\\.safetensors \\(ARC, trained\\) · learned 10 of the gallery's tasks \\(listed first\\), solves ${ARC_CARD_SOLVED.length} of their held-out tests`),
+    );
+    // The tasks its card says it solves come first, and are marked so.
+    const marked = await page.$$eval("#puzzle-select option", (os) => os.map((o) => o.textContent));
+    const solvedMarks = marked.filter((t) => t.endsWith(" — learned by this model; solved in its held-out test"));
+    assert.deepEqual(marked.slice(0, solvedMarks.length), solvedMarks, "listed first");
+    assert.deepEqual(solvedMarks.map((t) => /[0-9a-f]{8}/.exec(t)?.[0]).sort(), [...ARC_CARD_SOLVED].sort());
     const names = await page.evaluate(() => window.trm.info.puzzleIdentifiers);
     const versions = names.filter((n) => n.split("|||")[0] === "6d0aefbc").length;
     assert.ok(versions > 1);

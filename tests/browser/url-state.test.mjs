@@ -6,14 +6,16 @@ import { readParams, viewHash } from "../../www/url-state.js";
 const BASE = "https://example.org/trm/";
 
 test("valid parameters are read", () => {
-  const p = readParams("?backend=CPU&model=sudoku-small&task=Maze&puzzle=easy-1&steps=8&inner=1&halt=yes&autosolve=on&sw=0", BASE);
+  const p = readParams("?backend=CPU&model=sudoku-small&task=Maze&puzzle=easy-1&steps=8&inner=1&halt=yes&autosolve=on&sw=0&seed=4294967295", BASE);
   assert.deepEqual(
     { ...p, notices: p.notices.length },
-    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", text: null, puzzleId: null, steps: 8, step: null, inner: true, halt: true, vote: true, autosolve: true, embed: false, sw: false, notices: 0 },
+    { backend: "cpu", model: "sudoku-small", task: "maze", puzzle: "easy-1", text: null, puzzleId: null, steps: 8, step: null, inner: true, halt: true, vote: true, autosolve: true, embed: false, sw: false, seed: 4294967295, notices: 0 },
   );
   assert.equal(readParams("?model=preset:sudoku-mlp", BASE).model, "preset:sudoku-mlp");
   assert.equal(readParams("?model=models/x.safetensors", BASE).model, "models/x.safetensors");
   assert.equal(readParams("?model=none", BASE).model, "none");
+  assert.equal(readParams("", BASE).seed, null, "without a seed, New puzzles are drawn at random");
+  assert.equal(readParams("?seed=0", BASE).seed, 0);
 });
 
 test("anything else is ignored with a notice, never an error", () => {
@@ -28,6 +30,10 @@ test("anything else is ignored with a notice, never an error", () => {
     assert.doesNotThrow(() => readParams(junk, BASE));
   }
   assert.equal(readParams("?model=javascript:alert(1)", BASE).model, null);
+  for (const seed of ["-1", "1.5", "4294967296", "x"]) {
+    const q = readParams(`?seed=${seed}`, BASE);
+    assert.deepEqual([q.seed, q.notices.length], [null, 1], `seed=${seed}`);
+  }
 });
 
 test("the fragment holds a view; it wins over the query; a written view reads back", () => {

@@ -172,7 +172,10 @@ for (const exp of EXPECTED) {
         const outer = passes.filter((p) => !p.inner);
         assert.equal(outer.length, steps, "one pass per supervision step");
         assert.deepEqual(outer.map((p) => p.step), Array.from({ length: steps }, (_, i) => i + 1));
-        assert.ok(outer.every((p) => p.backend === backend && p.ms >= 0 && p.haltProb.length === (d.puzzle_ids?.length || d.tokens.length / info.config.seq_len)));
+        // Each step is timed (a real step takes well over the browser's 0.1 ms timer resolution).
+        const rows = d.puzzle_ids?.length || d.tokens.length / info.config.seq_len;
+        const odd = outer.filter((p) => !(p.backend === backend && Number.isFinite(p.ms) && p.ms > 0 && p.haltProb.length === rows));
+        assert.deepEqual(odd.map((p) => ({ step: p.step, backend: p.backend, ms: p.ms, rows: p.haltProb.length })), [], `each pass: backend ${backend}, a time, ${rows} halt probabilities`);
         assert.equal(result.steps, steps);
         assert.equal(result.cancelled, false);
         assert.equal(result.fellBack, null);
@@ -302,7 +305,8 @@ test("device loss mid-solve on WebGPU: the solve completes on the CPU", T, async
     assert.equal(result.cancelled, false);
     assert.equal(result.steps, steps, "all steps ran");
     assert.equal(outer.length, steps);
-    assert.equal(typeof result.fellBack, "string", "fellBack says what happened");
+    // fellBack says what happened, in the runtime's words (crates/trm-runtime).
+    assert.match(String(result.fellBack), /^the GPU device was lost \(.+\); continuing on the CPU$/s);
     assert.equal(result.backend, "cpu");
     assert.equal(outer[0].backend, "webgpu");
     // The loss is noticed between steps; at the latest, step 3 runs on the CPU.
