@@ -527,31 +527,6 @@ mod tests {
     }
 
     #[test]
-    fn attention_equals_burn_ops() {
-        let device = Device::flex();
-        let (b, s, heads, d) = (2, 37, 3, 8);
-        let data: Vec<f32> = (0..b * s * 3 * heads * d).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect();
-        let qkv = Tensor::<3>::from_data(TensorData::new(data, [b, s, 3 * heads * d]), &device);
-        let rotary = Rotary::new(s, d, 10000.0, &device);
-        for rotary in [None, Some(&rotary)] {
-            let fast = attention(&qkv, heads, rotary).expect("a flex f32 tensor");
-            let fast: Vec<f32> = fast.into_data().iter::<f32>().collect();
-            let split = qkv.clone().reshape([b, s, 3 * heads, d]);
-            let part = |i: usize| split.clone().narrow(2, i * heads, heads).swap_dims(1, 2);
-            let (mut q, mut k, v) = (part(0), part(1), part(2));
-            if let Some(rot) = rotary {
-                q = rot.apply(q);
-                k = rot.apply(k);
-            }
-            let want = burn::tensor::module::attention(q, k, v, None, None, Default::default());
-            let want = want.swap_dims(1, 2).reshape([b, s, heads * d]);
-            let want: Vec<f32> = want.into_data().iter::<f32>().collect();
-            let worst = fast.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert!(worst < 1e-5, "rotary {}: worst difference {worst}", rotary.is_some());
-        }
-    }
-
-    #[test]
     fn residual_norms_equal_burn_ops() {
         let device = Device::flex();
         // 2 × 97 × 512: rows in a block per thread (past `by_rows`' threshold) on a multi-core machine.
